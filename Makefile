@@ -1,0 +1,45 @@
+# segmint: `make demo` and `make test` work on a fresh machine (they create the venv).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+DEMO_DIR ?= demo-project
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-slow test-all lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Build the demo project (50,000 customers), load it through ingest, print where to look.
+demo: setup
+	$(VENV)/bin/segmint demo $(DEMO_DIR)
+
+## The default suite (no slow or Spark tests): what the README and CI run.
+test: setup
+	$(PY) -m pytest -q -n 2 -m "not slow and not spark" $(PYTEST_ARGS)
+
+## Slow tests (large data); CI runs them after `make test`.
+test-slow: setup
+	$(PY) -m pytest -q -m "slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-all: test test-slow
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) benchmarks/generate.py
+	$(PY) benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

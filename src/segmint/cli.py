@@ -1,0 +1,245 @@
+"""The ``segmint`` command line: a thin Typer + Rich adapter over :mod:`segmint.service`.
+
+Conventions for every command: ``--project DIR`` (default: the current folder), ``--json``
+for scripts where results are printed, progress bars on stderr for long steps, exit code 0
+on success, 1 on a user error (the message says what and where), 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from segmint import service
+from segmint.config import ReadOptions
+from segmint.exceptions import SegmintError
+
+app = typer.Typer(
+    name="segmint",
+    help="Customer segments and scores that marketing and sales act on, kept fresh.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ProjectOpt = Annotated[
+    Path, typer.Option("--project", "-p", help="Project folder.", show_default=False)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print results as JSON.")]
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """A segmint error is the user's to fix: print it plainly and exit 1."""
+    try:
+        yield
+    except SegmintError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} {task.fields[unit]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder for the new project.")],
+    name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Engine URL (default: duckdb:///store.duckdb).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a new project: segmint.yaml, its JSON Schema and an empty store."""
+    with _user_errors():
+        project = service.init_project(folder, name=name, engine_url=engine)
+        project.close()
+    if as_json:
+        _print_json({"project": str(project.root), "config": str(project.config_path)})
+    else:
+        out.print(f"Created project [bold]{project.config.name}[/] in {project.root}")
+        out.print(f"Next: segmint load customers FILE --project {folder}")
+
+
+def _parse_maps(maps: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for m in maps:
+        col, sep, fld = m.rpartition("=")
+        if not sep or not col or not fld:
+            raise typer.BadParameter(f"{m!r}: write --map COLUMN=FIELD", param_hint="--map")
+        parsed[col.strip()] = fld.strip()
+    return parsed
+
+
+@app.command()
+def load(
+    table: Annotated[str, typer.Argument(help="customers, transactions, events, ... or external.")],
+    file: Annotated[str, typer.Argument(help="CSV, XLSX, Parquet or JSON-lines file, or a DB URL.")],
+    project: ProjectOpt = Path("."),
+    maps: Annotated[
+        list[str] | None, typer.Option("--map", help="COLUMN=FIELD, overrides the automatic mapping.")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Key columns (comma-separated) of a new external table.")
+    ] = None,
+    db_table: Annotated[
+        str | None, typer.Option("--table", help="Table to read from a database URL.")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Override the detected delimiter.")] = None,
+    decimal: Annotated[str | None, typer.Option(help="Decimal mark: '.' or ','.")] = None,
+    date_format: Annotated[str | None, typer.Option(help="strftime date format, e.g. %d-%m-%Y.")] = None,
+    country: Annotated[str, typer.Option(help="Country for phone numbers without +prefix.")] = "DK",
+    as_json: JsonOpt = False,
+) -> None:
+    """Validated, atomic, idempotent load of FILE into TABLE; prints the load report."""
+    mapping = _parse_maps(maps or [])
+    if decimal not in (None, ".", ","):
+        raise typer.BadParameter("use '.' or ','", param_hint="--decimal")
+    with _user_errors():
+        proj = service.open_project(project)
+        known = proj.config.source(source or Path(file).stem)
+        base = known.options if known and known.table == table else ReadOptions()
+        given = {
+            "sheet": sheet,
+            "query_table": db_table,
+            "encoding": encoding,
+            "delimiter": delimiter,
+            "decimal": decimal,
+            "date_format": date_format,
+        }
+        options = base.model_copy(
+            update={k: v for k, v in given.items() if v is not None} | {"default_country": country}
+        )
+        with _progress() as bar:
+            task = bar.add_task(f"Loading {Path(file).name}", total=None, unit="rows")
+            report = service.load(
+                proj,
+                table,
+                file,
+                source=source,
+                mapping=mapping,
+                options=options,
+                key=[k.strip() for k in key.split(",")] if key else None,
+                progress=lambda n: bar.update(task, completed=n),
+            )
+        proj.close()
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    print_load_report(report)
+
+
+def print_load_report(report: service.LoadReport) -> None:
+    out.print(
+        f"[bold]{report.table}[/] <- {Path(report.file).name} "
+        f"({report.format}{', ' + report.encoding if report.encoding else ''}"
+        f"{', delimiter ' + repr(report.delimiter) if report.delimiter else ''}"
+        f"{', decimal ' + repr(report.decimal) if report.decimal else ''})"
+    )
+    out.print(
+        f"  rows in {report.rows_in:,} = loaded {report.rows_loaded:,} "
+        f"({report.rows_new:,} new, {report.rows_updated:,} updated) "
+        f"+ quarantined {report.rows_quarantined:,}"
+    )
+    if report.reasons:
+        t = Table("file", "row", "column", "value", "reason", title="Quarantined (examples)")
+        for ex in report.examples:
+            t.add_row(
+                Path(str(ex["file"])).name,
+                str(ex["row"]),
+                str(ex["column"] or ""),
+                str(ex["value"] or "")[:40],
+                str(ex["reason"]),
+            )
+        out.print(t)
+        out.print("  by reason: " + ", ".join(f"{k} {v:,}" for k, v in report.reasons.items()))
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("demo"),
+    customers: Annotated[int, typer.Option(min=100, help="Number of customers.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
+    b2b: Annotated[bool, typer.Option("--b2b", help="A B2B wholesaler instead of a retailer.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a synthetic Nordic project, load it through the real ingest path, and run it."""
+    with _user_errors(), _progress() as bar:
+        task = bar.add_task("Demo", total=None, unit="")
+
+        def step(message: str) -> None:
+            bar.update(task, description=message)
+            if not err.is_terminal and not as_json:
+                err.print(f"  {message}")
+
+        summary = service.build_demo(folder, customers=customers, seed=seed, b2b=b2b, step=step)
+    if as_json:
+        _print_json(summary.to_dict())
+        return
+    print_demo_summary(summary)
+
+
+def print_demo_summary(summary: service.DemoSummary) -> None:
+    out.rule(f"segmint demo: {summary.project}")
+    t = Table("table", "rows in", "loaded", "quarantined", "file", title="Loaded through ingest")
+    for r in summary.loads:
+        t.add_row(
+            r.table, f"{r.rows_in:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
+            Path(r.file).name,
+        )
+    out.print(t)
+    if summary.quarantine_reasons:
+        q = Table("reason", "rows", title="Quarantined rows by reason")
+        for reason, n in summary.quarantine_reasons.items():
+            q.add_row(reason, f"{n:,}")
+        out.print(q)
+    ident = summary.identity
+    out.print(
+        f"Identity: {ident.customer_ids:,} customer ids from {ident.records:,} records resolve to "
+        f"{ident.persons:,} persons ({ident.merged_customer_ids:,} ids merged; links by key: "
+        + ", ".join(f"{k} {v:,}" for k, v in ident.links_by_key.items())
+        + f"; {ident.skipped_values:,} shared values ignored)"
+    )
+    out.print(f"Planted truth: {summary.truth_dir}")
+    out.print(f"Store: {summary.store}")
+    out.print(
+        f"Next: segmint load ... --project {summary.project}   "
+        f"(quarantined rows: table 'quarantine' in the store)"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``segmint`` script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,165 @@
+"""Typed project configuration: ``segmint.yaml`` <-> pydantic models, with a JSON Schema.
+
+The file is meant to live in git.  It round-trips: ``load_config(save_config(c)) == c``, and
+keys left at their defaults are not written, so the file stays short and reviewable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from segmint.exceptions import ConfigError
+
+CONFIG_FILE = "segmint.yaml"
+SCHEMA_FILE = "segmint.schema.json"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EngineConfig(_Model):
+    """Where the data lives and queries run."""
+
+    url: str = Field(
+        "duckdb:///store.duckdb",
+        description=(
+            "Engine URL. duckdb:///store.duckdb is a file relative to the project folder; "
+            "duckdb:///:memory: keeps nothing."
+        ),
+    )
+
+
+class ReadOptions(_Model):
+    """How to read a source file. Anything left empty is detected from the file."""
+
+    encoding: str | None = Field(None, description="utf-8, utf-8-sig, cp1252, latin-1")
+    delimiter: str | None = Field(None, description="Field separator: ',', ';', tab or '|'")
+    decimal: Literal[".", ","] | None = Field(None, description="Decimal mark of numbers")
+    thousands: Literal[".", ",", " ", ""] | None = Field(
+        None, description="Thousands separator ('' for none)"
+    )
+    date_format: str | None = Field(
+        None, description="strftime format of dates, e.g. %d-%m-%Y; detected per column if empty"
+    )
+    sheet: str | None = Field(None, description="Excel sheet name (default: the first)")
+    query_table: str | None = Field(None, description="Table to read from a database URL")
+    default_country: str = Field(
+        "DK", description="Country (ISO alpha-2) for phone numbers written without +prefix"
+    )
+
+
+class SourceConfig(_Model):
+    """One loaded source: a file (or database table) mapped to a table of the data model."""
+
+    name: str = Field(description="Source name, stored with each row (_source)")
+    table: str = Field(description="Entity or external table the source loads into")
+    path: str = Field(description="File path (relative to the project) or database URL")
+    mapping: dict[str, str] = Field(
+        default_factory=dict, description="Source column -> field, as used by the last load"
+    )
+    options: ReadOptions = Field(default_factory=ReadOptions)
+
+
+class ExternalTableConfig(_Model):
+    """A keyed third-party or market table (postal code, CVR, market sizes)."""
+
+    key: list[str] = Field(min_length=1, description="Columns that identify a row")
+    description: str = ""
+
+
+IdentityKey = Literal["customer_id", "email", "phone", "org_number"]
+
+
+class IdentityConfig(_Model):
+    """Which keys link records of one customer across sources, and how far."""
+
+    keys: list[IdentityKey] = Field(
+        default_factory=lambda: ["customer_id", "email", "phone", "org_number"],
+        description="Keys whose equal (normalised) values link two records",
+    )
+    max_records_per_value: int = Field(
+        10,
+        ge=2,
+        description=(
+            "A key value shared by more records than this (info@..., a switchboard number) "
+            "links nothing and is reported instead"
+        ),
+    )
+    ignore_values: list[str] = Field(
+        default_factory=list, description="Key values that never link (normalised form)"
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_keys(cls, keys: list[str]) -> list[str]:
+        if len(set(keys)) != len(keys):
+            raise ValueError("identity keys must not repeat")
+        return keys
+
+
+class ProjectConfig(_Model):
+    """The whole of ``segmint.yaml``."""
+
+    name: str = Field("segmint project", description="Project name, shown in reports")
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    currency: str = Field("DKK", description="Currency of amounts (ISO 4217)")
+    sources: list[SourceConfig] = Field(default_factory=list)
+    external: dict[str, ExternalTableConfig] = Field(default_factory=dict)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    def upsert_source(self, source: SourceConfig) -> None:
+        """Record ``source``, replacing an earlier one of the same name."""
+        self.sources = [s for s in self.sources if s.name != source.name] + [source]
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read and validate ``segmint.yaml``; errors name the key that is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from e
+
+
+def config_to_yaml(config: ProjectConfig) -> str:
+    data: dict[str, Any] = config.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def save_config(config: ProjectConfig, path: Path) -> None:
+    """Write ``segmint.yaml`` atomically (a crash never leaves half a file)."""
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(
+        f"# yaml-language-server: $schema={SCHEMA_FILE}\n" + config_to_yaml(config),
+        encoding="utf-8",
+    )
+    tmp.replace(path)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of ``segmint.yaml``, for editors and validation in CI."""
+    schema = ProjectConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "segmint project (segmint.yaml)"
+    return schema
+
+
+def write_json_schema(path: Path) -> None:
+    path.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -1,0 +1,114 @@
+"""The engine contract every backend implements."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from segmint.exceptions import EngineError
+
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+_ENGINES: dict[str, Callable[[str, Path], Engine]] = {}
+_counter = itertools.count()
+
+
+def register_engine(scheme: str, factory: Callable[[str, Path], Engine]) -> None:
+    """Make ``scheme://...`` URLs connect through ``factory(url, base_dir)``.
+
+    Built-in engines register themselves the same way a third-party one would.
+    """
+    _ENGINES[scheme] = factory
+
+
+def engine_factory(scheme: str) -> Callable[[str, Path], Engine]:
+    try:
+        return _ENGINES[scheme]
+    except KeyError:
+        known = ", ".join(sorted(_ENGINES))
+        raise EngineError(f"unknown engine {scheme!r}: use one of {known}") from None
+
+
+class Engine:
+    """An Ibis backend plus the few operations Ibis leaves to each engine.
+
+    Parameters
+    ----------
+    con
+        The connected Ibis backend.
+    url
+        The URL it was connected from (shown in reports).
+    """
+
+    name: ClassVar[str] = "engine"
+
+    def __init__(self, con: ibis.BaseBackend, url: str) -> None:
+        self.con = con
+        self.url = url
+        self._depth = 0
+
+    # -- catalogue -----------------------------------------------------------------------
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ir.Table:
+        return self.con.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.con.table(name).count().execute()) if self.has_table(name) else 0
+
+    def write(self, name: str, obj: ir.Table | pa.Table, *, temp: bool = False) -> None:
+        """Create or replace table ``name`` with ``obj``."""
+        self.con.create_table(name, obj, overwrite=True, temp=temp)
+
+    def append(self, name: str, obj: ir.Table | pa.Table) -> None:
+        """Append ``obj`` to ``name``, creating the table if needed."""
+        if self.has_table(name):
+            self.con.insert(name, obj)
+        else:
+            self.con.create_table(name, obj)
+
+    def drop(self, name: str) -> None:
+        self.con.drop_table(name, force=True)
+
+    def temp_name(self, prefix: str) -> str:
+        return f"_segmint_{prefix}_{next(_counter)}"
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        return expr.to_pyarrow()
+
+    # -- writes ---------------------------------------------------------------------------
+    def merge(self, name: str, obj: ir.Table, *, on: str = "_key") -> None:
+        """Insert rows of ``obj`` into ``name``, replacing rows with the same ``on`` value.
+
+        The generic form rewrites the table (portable to every engine); engines with a
+        native MERGE override it.
+        """
+        if not self.has_table(name):
+            self.con.create_table(name, obj)
+            return
+        target = self.con.table(name)
+        kept = target.anti_join(obj, on)
+        self.con.create_table(name, kept.union(obj.select(target.columns)), overwrite=True)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A unit of work that publishes all of its writes or none of them."""
+        raise EngineError(f"{self.name} engine has no transactions")
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

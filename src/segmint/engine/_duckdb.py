@@ -1,0 +1,72 @@
+"""The default engine: an embedded DuckDB file in the project folder."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from segmint.engine._base import Engine, register_engine
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+#: never fetch extensions from the network at run time; never load one implicitly
+_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+class DuckDBEngine(Engine):
+    """DuckDB through Ibis, with real transactions and a native keyed merge."""
+
+    name: ClassVar[str] = "duckdb"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        raw = self.con.con  # type: ignore[attr-defined]
+        if self._depth:  # nested: part of the enclosing unit of work
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        raw.begin()
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            raw.rollback()
+            raise
+        else:
+            raw.commit()
+        finally:
+            self._depth = 0
+
+    def merge(self, name: str, obj: ir.Table, *, on: str = "_key") -> None:
+        if not self.has_table(name):
+            self.con.create_table(name, obj)
+            return
+        self.con.upsert(name, obj, on=on)  # type: ignore[attr-defined]
+
+
+def duckdb_path(url: str, base_dir: Path) -> str:
+    """``duckdb:///store.duckdb`` -> a file relative to ``base_dir``; four slashes: absolute."""
+    rest = url.removeprefix("duckdb://")
+    if rest in ("", "/", "/:memory:", ":memory:"):
+        return ":memory:"
+    path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
+    if rest.startswith("//"):
+        path = Path(rest[1:])
+    return str(path if path.is_absolute() else base_dir / path)
+
+
+def connect_duckdb(url: str, base_dir: Path) -> DuckDBEngine:
+    import ibis
+
+    path = duckdb_path(url, base_dir)
+    con = ibis.duckdb.connect(path, **_OFFLINE)
+    return DuckDBEngine(con, url)
+
+
+register_engine("duckdb", connect_duckdb)

@@ -1,0 +1,405 @@
+"""Loading: read -> map -> validate -> stage -> one atomic merge, and a report.
+
+The guarantees a user relies on live here:
+
+* rows in = rows loaded + rows quarantined, checked before anything is published;
+* a load is atomic: the merge into the table, the quarantine entries and the load record
+  are written in one unit of work, so a failure leaves the store as it was;
+* a load is idempotent: rows are merged on their key (``_key``), so loading the same file
+  twice changes nothing, and a corrected file replaces its earlier quarantine entries.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from segmint.config import ReadOptions
+from segmint.datamodel import BOOKKEEPING_COLUMNS, Entity
+from segmint.engine import Engine
+from segmint.exceptions import InputError
+from segmint.ingest import _sniff as sniff
+from segmint.ingest._mapping import ColumnMapping, map_columns
+from segmint.ingest._readers import ROW, RawSource, open_source
+from segmint.ingest._validate import (
+    QUARANTINE_SCHEMA,
+    BatchValidator,
+    Conventions,
+    entity_schema,
+)
+
+QUARANTINE_TABLE = "quarantine"
+LOADS_TABLE = "loads"
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadReport:
+    """What one load did. ``rows_in == rows_loaded + rows_quarantined`` always."""
+
+    load_id: str
+    table: str
+    source: str
+    file: str
+    format: str
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_new: int
+    rows_updated: int
+    reasons: dict[str, int]
+    mapping: dict[str, str]
+    extra_columns: list[str]
+    encoding: str | None
+    delimiter: str | None
+    decimal: str | None
+    thousands: str | None
+    date_formats: dict[str, str | None]
+    seconds: float
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decide_conventions(
+    source: RawSource, mapping: ColumnMapping, entity: Entity, options: ReadOptions
+) -> Conventions:
+    """Number and date formats for the whole file, from its sample unless given."""
+    numeric = [h for h, f in mapping.fields.items() if entity.field(f).type in ("integer", "float")]
+    values = [v for h in numeric for v in source.sample.get(h, [])]
+    if options.decimal is not None:
+        decimal = options.decimal
+        thousands = options.thousands if options.thousands is not None else (
+            "." if decimal == "," else ""
+        )
+    elif values:
+        decimal, thousands = sniff.detect_number_format(values, source.delimiter)
+    else:
+        decimal, thousands = ("," if source.delimiter == ";" else "."), ""
+    if options.thousands is not None:
+        thousands = options.thousands
+    dates: dict[str, str | None] = {}
+    for h, f in mapping.fields.items():
+        if entity.field(f).type in ("date", "timestamp"):
+            dates[h] = options.date_format or sniff.detect_date_format(source.sample.get(h, []))
+    return Conventions(decimal, thousands, dates, options.default_country)
+
+
+def _key_expr(t: ir.Table, entity: Entity, mapped: set[str]) -> ir.StringValue:
+    """The row key as one string, built in the engine."""
+    if entity.key_from_content and not set(entity.key) <= mapped:
+        parts = [
+            t[f.name].cast("string").fill_null("")
+            for f in entity.fields
+            if f.name in mapped
+        ]
+        content = ibis.literal("\x1f").join(parts)
+        key_value = t[entity.key[0]].cast("string") if entity.key[0] in mapped else None
+        hashed = content.hexdigest("md5")
+        return hashed if key_value is None else key_value.fill_null(hashed)
+    parts = [t[k].cast("string").fill_null("") for k in entity.key]
+    if entity.per_source:
+        parts = [t["_source"], *parts]
+    return ibis.literal("|").join(parts) if len(parts) > 1 else parts[0]
+
+
+def _align(staged: ir.Table, target_schema: ibis.Schema) -> ir.Table:
+    """``staged`` with the target's columns, in its order and types (missing ones null)."""
+    cols = []
+    for name, dtype in target_schema.items():
+        if name in staged.columns:
+            col = staged[name]
+            cols.append(col if col.type() == dtype else col.cast(dtype).name(name))
+        else:
+            cols.append(ibis.null().cast(dtype).name(name))
+    return staged.select(cols)
+
+
+def _widen_target(engine: Engine, name: str, staged: ir.Table) -> None:
+    """Add columns the new file brings; turn a typed column into text if the file disagrees.
+
+    Never drops data: a value that fits no common type is kept as text.
+    """
+    target = engine.table(name)
+    tschema = target.schema()
+    changes: dict[str, ir.Value] = {}
+    for col, dtype in staged.schema().items():
+        if col not in tschema:
+            changes[col] = ibis.null().cast(dtype)
+        elif tschema[col] != dtype and col not in BOOKKEEPING_COLUMNS:
+            if tschema[col].is_string():
+                continue  # the staged values are cast to text on insert
+            if (tschema[col].is_numeric() and dtype.is_numeric()) and tschema[col].is_floating():
+                continue
+            changes[col] = target[col].cast("string")
+    if changes:
+        engine.write(name, target.mutate(**changes))
+
+
+def load_source(
+    engine: Engine,
+    table: str,
+    entity: Entity,
+    path: str | Path,
+    *,
+    source_name: str,
+    options: ReadOptions | None = None,
+    overrides: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> LoadReport:
+    """Load one file (or database table) into ``table``.
+
+    Parameters
+    ----------
+    engine
+        The project's engine.
+    table
+        Stored table name (the entity's name, or an external table's).
+    entity
+        The entity the rows are validated against.
+    path
+        File path or database URL.
+    source_name
+        Stored with every row as ``_source``; customer records are kept per source.
+    options
+        Read options; anything left empty is detected.
+    overrides
+        ``{source column: field}`` that win over automatic mapping.
+    progress
+        Called with the number of rows read so far, after each batch.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or required fields cannot be mapped.
+    """
+    started = time.perf_counter()
+    options = options or ReadOptions()
+    loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    src = open_source(path, options)
+    mapping = map_columns(src.columns, entity, overrides)
+    if mapping.missing_required:
+        raise InputError(
+            f"no column for required field(s) {', '.join(mapping.missing_required)} of table "
+            f"{table!r}. The file has: {', '.join(src.columns)}. Map one with "
+            f"--map COLUMN={mapping.missing_required[0]}",
+            file=src.name,
+        )
+    conv = decide_conventions(src, mapping, entity, options)
+    file_label = Path(src.name).name if src.format != "database" else src.name
+    validator = BatchValidator(entity, mapping, conv, file=file_label, now=now)
+
+    stage = engine.temp_name("stage")
+    quarantine_parts: list[pa.Table] = []
+    reasons: dict[str, int] = {}
+    rows_read = 0
+    staged_any = False
+    try:
+        for batch in src.batches:
+            result = validator.validate(batch)
+            rows_read += batch.num_rows
+            quarantine_parts.append(result.quarantine)
+            for k, v in result.reasons.items():
+                reasons[k] = reasons.get(k, 0) + v
+            if result.valid.num_rows or not staged_any:
+                if staged_any:
+                    engine.con.insert(stage, result.valid)
+                else:
+                    engine.con.create_table(stage, result.valid, temp=True, overwrite=True)
+                    staged_any = True
+            if progress:
+                progress(rows_read)
+        if not staged_any:  # a file with a header and no rows
+            schema = entity_schema(entity).append(pa.field(ROW, pa.int64()))
+            engine.con.create_table(stage, schema.empty_table(), temp=True, overwrite=True)
+        if src.bad_rows:
+            quarantine_parts.append(_bad_row_entries(src, file_label))
+            reasons["bad_row"] = reasons.get("bad_row", 0) + len(src.bad_rows)
+
+        mapped = set(mapping.fields.values())
+        staged = engine.table(stage).mutate(
+            _source=ibis.literal(source_name),
+            _loaded_at=ibis.literal(loaded_at, type="timestamp"),
+        )
+        staged = staged.mutate(_key=_key_expr(staged, entity, mapped))
+        # duplicate keys inside the file: the first occurrence loads, later ones are quarantined
+        ranked = staged.mutate(
+            _dup=ibis.row_number().over(group_by="_key", order_by=staged[ROW])
+        )
+        dups = ranked.filter(ranked._dup > 0).drop("_dup")
+        dup_table = dups.to_pyarrow()
+        if dup_table.num_rows:
+            quarantine_parts.append(_duplicate_entries(dup_table, entity, mapping, file_label))
+            reasons["duplicate_key"] = reasons.get("duplicate_key", 0) + dup_table.num_rows
+        clean = ranked.filter(ranked._dup == 0).drop("_dup")
+        ordered = ["_key", "_source", "_loaded_at", ROW]
+        clean = clean.select(*ordered, *[c for c in clean.columns if c not in ordered])
+        final_stage = engine.temp_name("clean")
+        engine.con.create_table(final_stage, clean, temp=True, overwrite=True)
+        clean = engine.table(final_stage)
+
+        quarantine = pa.concat_tables(quarantine_parts) if quarantine_parts else None
+        rows_quarantined = quarantine.num_rows if quarantine is not None else 0
+        rows_loaded = engine.count(final_stage)
+        rows_in = rows_read + len(src.bad_rows)
+        if rows_in != rows_loaded + rows_quarantined:  # the one invariant we never break
+            raise AssertionError(
+                f"{file_label}: {rows_in} rows in but {rows_loaded} loaded + "
+                f"{rows_quarantined} quarantined"
+            )
+        rows_updated = (
+            int(clean.semi_join(engine.table(table), "_key").count().execute())
+            if engine.has_table(table)
+            else 0
+        )
+        load_id = uuid.uuid4().hex[:12]
+        report = LoadReport(
+            load_id=load_id,
+            table=table,
+            source=source_name,
+            file=src.name,
+            format=src.format,
+            rows_in=rows_in,
+            rows_loaded=rows_loaded,
+            rows_quarantined=rows_quarantined,
+            rows_new=rows_loaded - rows_updated,
+            rows_updated=rows_updated,
+            reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            mapping=dict(mapping.fields),
+            extra_columns=[mapping.extra_names[h] for h in mapping.extra],
+            encoding=src.encoding,
+            delimiter=src.delimiter,
+            decimal=conv.decimal if src.format in ("csv", "jsonl", "xlsx") else None,
+            thousands=conv.thousands if src.format in ("csv", "jsonl", "xlsx") else None,
+            date_formats=conv.date_formats,
+            seconds=0.0,
+            examples=_examples(quarantine),
+        )
+        with engine.transaction():
+            if engine.has_table(table):
+                _widen_target(engine, table, clean)
+                engine.merge(table, _align(clean, engine.table(table).schema()))
+            else:
+                engine.con.create_table(table, clean)
+            _replace_quarantine(engine, quarantine, source_name, file_label, table, load_id)
+            report.seconds = round(time.perf_counter() - started, 3)
+            _record_load(engine, report, loaded_at)
+        return report
+    finally:
+        for name in (stage, locals().get("final_stage")):
+            if name:
+                engine.drop(name)
+
+
+def _bad_row_entries(src: RawSource, file_label: str) -> pa.Table:
+    return pa.table(
+        {
+            "file": [file_label] * len(src.bad_rows),
+            "row": pa.array([b.row for b in src.bad_rows], pa.int64()),
+            "column": pa.nulls(len(src.bad_rows), pa.string()),
+            "value": pa.array([b.text[:200] for b in src.bad_rows], pa.string()),
+            "reason": [b.reason for b in src.bad_rows],
+            "detail": [b.detail for b in src.bad_rows],
+            "record": [b.text for b in src.bad_rows],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def _duplicate_entries(
+    dups: pa.Table, entity: Entity, mapping: ColumnMapping, file_label: str
+) -> pa.Table:
+    import json
+
+    by_field = {f: h for h, f in mapping.fields.items()}
+    key_field = next((k for k in entity.key if k in by_field), entity.key[0])
+    column = by_field.get(key_field, key_field)
+    records = dups.drop_columns(
+        [c for c in dups.column_names if c in BOOKKEEPING_COLUMNS and c != ROW]
+    ).to_pylist()
+    return pa.table(
+        {
+            "file": [file_label] * dups.num_rows,
+            "row": dups.column(ROW),
+            "column": [column] * dups.num_rows,
+            "value": [None if r.get(key_field) is None else str(r.get(key_field)) for r in records],
+            "reason": ["duplicate_key"] * dups.num_rows,
+            "detail": [
+                "the same key appears on an earlier row of this file; the first one was loaded"
+            ]
+            * dups.num_rows,
+            "record": [
+                json.dumps({k: v for k, v in r.items() if k != ROW}, default=str, ensure_ascii=False)
+                for r in records
+            ],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def _examples(quarantine: pa.Table | None, per_reason: int = 3) -> list[dict[str, Any]]:
+    if quarantine is None or quarantine.num_rows == 0:
+        return []
+    seen: dict[str, int] = {}
+    out = []
+    for r in quarantine.select(["file", "row", "column", "value", "reason"]).to_pylist():
+        if seen.get(r["reason"], 0) < per_reason:
+            seen[r["reason"]] = seen.get(r["reason"], 0) + 1
+            out.append(r)
+    return sorted(out, key=lambda r: (r["row"] or 0))
+
+
+def _replace_quarantine(
+    engine: Engine,
+    quarantine: pa.Table | None,
+    source: str,
+    file_label: str,
+    table: str,
+    load_id: str,
+) -> None:
+    """This source's quarantine entries for this file are replaced by the new ones."""
+    q = quarantine if quarantine is not None else QUARANTINE_SCHEMA.empty_table()
+    n = q.num_rows
+    q = q.append_column("table", pa.array([table] * n, pa.string()))
+    q = q.append_column("_source", pa.array([source] * n, pa.string()))
+    q = q.append_column("load_id", pa.array([load_id] * n, pa.string()))
+    if not engine.has_table(QUARANTINE_TABLE):
+        engine.con.create_table(QUARANTINE_TABLE, q)
+        return
+    old = engine.table(QUARANTINE_TABLE)
+    kept = old.filter(~((old._source == source) & (old.file == file_label)))
+    new = ibis.memtable(q)
+    engine.write(QUARANTINE_TABLE, kept.union(new.select(old.columns)))
+
+
+def _record_load(engine: Engine, report: LoadReport, loaded_at: datetime) -> None:
+    import json
+
+    row = pa.table(
+        {
+            "load_id": [report.load_id],
+            "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
+            "table": [report.table],
+            "source": [report.source],
+            "file": [report.file],
+            "rows_in": [report.rows_in],
+            "rows_loaded": [report.rows_loaded],
+            "rows_quarantined": [report.rows_quarantined],
+            "rows_new": [report.rows_new],
+            "rows_updated": [report.rows_updated],
+            "report": [json.dumps(report.to_dict(), ensure_ascii=False, default=str)],
+        }
+    )
+    engine.append(LOADS_TABLE, row)

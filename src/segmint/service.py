@@ -1,0 +1,255 @@
+"""Use cases: the one layer the CLI, the REST API and the web UI call.
+
+Nothing here knows about Typer, Rich or HTTP; every function takes plain arguments and
+returns plain data (dataclasses with ``to_dict()``), so each adapter stays thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segmint.config import ExternalTableConfig, ReadOptions, SourceConfig
+from segmint.datamodel import ENTITIES, Entity, entity, external_entity
+from segmint.exceptions import ConfigError, UnknownTableError
+from segmint.identity import IdentityReport, resolve_identities
+from segmint.ingest import LoadReport, load_source
+from segmint.ingest._readers import is_url
+from segmint.project import Project
+
+Progress = Callable[[int], None]
+
+
+def init_project(folder: Path | str, *, name: str | None = None, engine_url: str | None = None) -> Project:
+    """Create a new project folder with ``segmint.yaml`` and an empty store."""
+    project = Project.create(folder, name=name, engine_url=engine_url)
+    project.engine  # noqa: B018  (creates the store file now, so the folder is complete)
+    return project
+
+
+def open_project(folder: Path | str) -> Project:
+    return Project.open(folder)
+
+
+def table_entity(project: Project, table: str, key: list[str] | None = None) -> Entity:
+    """The entity for ``table``: the data model's, or a declared external table's.
+
+    ``key`` declares ``table`` as a new external table (saved in ``segmint.yaml``).
+    """
+    if table in ENTITIES:
+        if key:
+            raise ConfigError(f"{table!r} is a table of the data model; its key is fixed")
+        return entity(table)
+    ext = project.config.external.get(table)
+    if ext is None and key:
+        ext = ExternalTableConfig(key=list(key))
+        project.config.external[table] = ext
+    if ext is None:
+        try:
+            return entity(table)
+        except UnknownTableError as e:
+            raise UnknownTableError(
+                f"{e}; to load it as an external table, give its key: --key COLUMN"
+            ) from None
+    if not table.isidentifier() or table.startswith("_"):
+        raise ConfigError(f"external table name {table!r} must be a plain identifier")
+    return external_entity(table, tuple(ext.key))
+
+
+def load(
+    project: Project,
+    table: str,
+    file: str | Path,
+    *,
+    source: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    options: ReadOptions | None = None,
+    key: list[str] | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Validated, atomic, idempotent load of ``file`` into ``table``; records the source.
+
+    The mapping that was used and the options that were detected are saved in
+    ``segmint.yaml`` under ``sources``, so the next load of the same source reads it alike.
+    """
+    ent = table_entity(project, table, key)
+    path = str(file) if is_url(str(file)) else str(Path(file).resolve())
+    name = source or (Path(path).stem if not is_url(path) else f"{table}_db")
+    known = project.config.source(name)
+    overrides = dict(known.mapping) if known and known.table == table else {}
+    overrides.update(mapping or {})
+    opts = options or (known.options if known and known.table == table else ReadOptions())
+    report = load_source(
+        project.engine,
+        table,
+        ent,
+        path,
+        source_name=name,
+        options=opts,
+        overrides=overrides,
+        progress=progress,
+    )
+    detected = opts.model_copy(
+        update={
+            "encoding": opts.encoding or report.encoding,
+            "delimiter": opts.delimiter or report.delimiter,
+            "decimal": opts.decimal or report.decimal,
+        }
+    )
+    project.config.upsert_source(
+        SourceConfig(
+            name=name,
+            table=table,
+            path=path if is_url(path) else project.relative(path),
+            mapping=report.mapping,
+            options=detected,
+        )
+    )
+    project.save()
+    return report
+
+
+def identities(project: Project) -> IdentityReport:
+    """Resolve customer records to persons (and contacts to their company)."""
+    return resolve_identities(project.engine.con, project.config.identity)
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    table: str
+    rows: int
+
+
+def status(project: Project) -> list[TableStatus]:
+    """Row counts of the data tables present in the store."""
+    eng = project.engine
+    names = [*ENTITIES, *project.config.external, "quarantine", "identities"]
+    return [TableStatus(n, eng.count(n)) for n in names if eng.has_table(n)]
+
+
+def quarantine(project: Project, *, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Quarantined rows (newest load first), optionally of one table."""
+    eng = project.engine
+    if not eng.has_table("quarantine"):
+        return []
+    q = eng.table("quarantine")
+    if table:
+        q = q.filter(q.table == table)
+    q = q.order_by(["table", "file", "row"]).limit(limit)
+    return list(q.to_pyarrow().to_pylist())
+
+
+# -- demo -----------------------------------------------------------------------------------
+DEMO_MARKER = ".segmint-demo"
+DEMO_EXTERNAL_KEYS: dict[str, list[str]] = {
+    "market_households": ["region", "age_band"],
+    "market_companies": ["nace_code", "size_band"],
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``segmint demo`` built, loaded and resolved."""
+
+    project: str
+    store: str
+    truth_dir: str
+    customers: int
+    seed: int
+    b2b: bool
+    loads: list[LoadReport]
+    quarantine_reasons: dict[str, int]
+    identity: IdentityReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "store": self.store,
+            "truth_dir": self.truth_dir,
+            "customers": self.customers,
+            "seed": self.seed,
+            "b2b": self.b2b,
+            "loads": [r.to_dict() for r in self.loads],
+            "rows_loaded": {r.table: 0 for r in self.loads}
+            | _sum_by_table(self.loads),
+            "quarantine_reasons": self.quarantine_reasons,
+            "identity": self.identity.to_dict(),
+        }
+
+
+def _sum_by_table(loads: list[LoadReport]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for r in loads:
+        totals[r.table] = totals.get(r.table, 0) + r.rows_loaded
+    return totals
+
+
+def build_demo(
+    folder: Path | str,
+    *,
+    customers: int = 50_000,
+    seed: int = 0,
+    b2b: bool = False,
+    step: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Generate a Nordic demo company, write its messy exports, load them, resolve identities.
+
+    A folder that holds an earlier demo is rebuilt; any other existing project is refused.
+    """
+    import shutil
+
+    from segmint.demo import generate, write_exports
+
+    say = step or (lambda _m: None)
+    root = Path(folder).resolve()
+    if (root / "segmint.yaml").exists():
+        if not (root / DEMO_MARKER).exists():
+            raise ConfigError(
+                f"{root} holds a project that is not a demo; choose another folder for the demo"
+            )
+        shutil.rmtree(root)
+    say(f"Generating {customers:,} {'companies' if b2b else 'customers'} (seed {seed})")
+    data = generate(n_customers=customers, seed=seed, b2b=b2b)
+    project = init_project(root, name="segmint demo (B2B)" if b2b else "segmint demo")
+    (root / DEMO_MARKER).write_text(f"customers={customers} seed={seed} b2b={b2b}\n")
+    try:
+        truth_dir = root / "truth"
+        truth_dir.mkdir(exist_ok=True)
+        data.save_truth(truth_dir)
+        say("Writing export files (cp1252, ';', decimal commas, a few bad rows)")
+        files = write_exports(data, root / "exports", seed=seed)
+        loads: list[LoadReport] = []
+        for f in files:
+            say(f"Loading {f.path.name} -> {f.table}")
+            loads.append(
+                load(
+                    project,
+                    f.table,
+                    f.path,
+                    source=f.source,
+                    key=DEMO_EXTERNAL_KEYS.get(f.table)
+                    if f.table not in project.config.external
+                    else None,
+                )
+            )
+        say("Resolving identities")
+        ident = identities(project)
+        reasons: dict[str, int] = {}
+        for r in loads:
+            for k, v in r.reasons.items():
+                reasons[k] = reasons.get(k, 0) + v
+        return DemoSummary(
+            project=str(root),
+            store=str(project.engine.url),
+            truth_dir=str(truth_dir),
+            customers=customers,
+            seed=seed,
+            b2b=b2b,
+            loads=loads,
+            quarantine_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            identity=ident,
+        )
+    finally:
+        project.close()
