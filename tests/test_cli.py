@@ -23,7 +23,9 @@ def test_init_load_json_and_exit_codes(tmp_path: Path) -> None:
     assert "already holds a segmint project" in r.output
 
     f = tmp_path / "kunder.csv"
-    f.write_bytes("Kundenr;Mobilnummer;Kunde siden\n1;20123456;01-02-2020\n2;1;x\n".encode("cp1252"))
+    f.write_bytes(
+        "Kundenr;Mobilnummer;Kunde siden\n1;20123456;01-02-2020\n2;1;x\n".encode("cp1252")
+    )
     r = runner.invoke(app, ["load", "customers", str(f), "--project", str(proj), "--json"])
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
@@ -46,14 +48,17 @@ def test_user_errors_exit_1_usage_errors_exit_2(tmp_path: Path) -> None:
     runner.invoke(app, ["init", str(proj)])
     r = runner.invoke(app, ["load", "customers", str(tmp_path / "missing.csv"), "-p", str(proj)])
     assert r.exit_code == 1
-    assert "missing.csv" in r.output and "no such file" in r.output
+    assert "missing.csv" in r.output
+    assert "no such file" in r.output
 
     f = tmp_path / "k.csv"
     f.write_text("customer_id\n1\n")
     r = runner.invoke(app, ["load", "customers", str(f), "-p", str(proj), "--map", "nonsense"])
     assert r.exit_code == 2
 
-    r = runner.invoke(app, ["load", "customers", str(f), "-p", str(proj), "--map", "customer_id=spnd"])
+    r = runner.invoke(
+        app, ["load", "customers", str(f), "-p", str(proj), "--map", "customer_id=spnd"]
+    )
     assert r.exit_code == 1
     assert "spnd" in r.output
 

@@ -99,10 +99,13 @@ def _parse_maps(maps: list[str]) -> dict[str, str]:
 @app.command()
 def load(
     table: Annotated[str, typer.Argument(help="customers, transactions, events, ... or external.")],
-    file: Annotated[str, typer.Argument(help="CSV, XLSX, Parquet or JSON-lines file, or a DB URL.")],
+    file: Annotated[
+        str, typer.Argument(help="CSV, XLSX, Parquet or JSON-lines file, or a DB URL.")
+    ],
     project: ProjectOpt = Path("."),
     maps: Annotated[
-        list[str] | None, typer.Option("--map", help="COLUMN=FIELD, overrides the automatic mapping.")
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=FIELD, overrides the automatic mapping."),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
     source: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
@@ -115,7 +118,9 @@ def load(
     encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Override the detected delimiter.")] = None,
     decimal: Annotated[str | None, typer.Option(help="Decimal mark: '.' or ','.")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strftime date format, e.g. %d-%m-%Y.")] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strftime date format, e.g. %d-%m-%Y.")
+    ] = None,
     country: Annotated[str, typer.Option(help="Country for phone numbers without +prefix.")] = "DK",
     as_json: JsonOpt = False,
 ) -> None:
@@ -188,7 +193,9 @@ def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("demo"),
     customers: Annotated[int, typer.Option(min=100, help="Number of customers.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
-    b2b: Annotated[bool, typer.Option("--b2b", help="A B2B wholesaler instead of a retailer.")] = False,
+    b2b: Annotated[
+        bool, typer.Option("--b2b", help="A B2B wholesaler instead of a retailer.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a synthetic Nordic project, load it through the real ingest path, and run it."""
@@ -212,7 +219,10 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     t = Table("table", "rows in", "loaded", "quarantined", "file", title="Loaded through ingest")
     for r in summary.loads:
         t.add_row(
-            r.table, f"{r.rows_in:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
+            r.table,
+            f"{r.rows_in:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
             Path(r.file).name,
         )
     out.print(t)

@@ -74,21 +74,23 @@ class ExternalTableConfig(_Model):
 
 
 IdentityKey = Literal["customer_id", "email", "phone", "org_number"]
+_DEFAULT_IDENTITY_KEYS: tuple[IdentityKey, ...] = ("customer_id", "email", "phone", "org_number")
 
 
 class IdentityConfig(_Model):
     """Which keys link records of one customer across sources, and how far."""
 
     keys: list[IdentityKey] = Field(
-        default_factory=lambda: ["customer_id", "email", "phone", "org_number"],
+        default_factory=lambda: list(_DEFAULT_IDENTITY_KEYS),
         description="Keys whose equal (normalised) values link two records",
     )
     max_records_per_value: int = Field(
         10,
         ge=2,
         description=(
-            "A key value shared by more records than this (info@..., a switchboard number) "
-            "links nothing and is reported instead"
+            "A key value shared by more distinct customer ids than this (info@..., a "
+            "switchboard number) links nothing and is reported instead. Records with the same "
+            "customer id always link, whatever the keys"
         ),
     )
     ignore_values: list[str] = Field(

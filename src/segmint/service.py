@@ -22,7 +22,9 @@ from segmint.project import Project
 Progress = Callable[[int], None]
 
 
-def init_project(folder: Path | str, *, name: str | None = None, engine_url: str | None = None) -> Project:
+def init_project(
+    folder: Path | str, *, name: str | None = None, engine_url: str | None = None
+) -> Project:
     """Create a new project folder with ``segmint.yaml`` and an empty store."""
     project = Project.create(folder, name=name, engine_url=engine_url)
     project.engine  # noqa: B018  (creates the store file now, so the folder is complete)
@@ -112,8 +114,9 @@ def load(
 
 
 def identities(project: Project) -> IdentityReport:
-    """Resolve customer records to persons (and contacts to their company)."""
-    return resolve_identities(project.engine.con, project.config.identity)
+    """Resolve customer records to persons (and contacts to their company), atomically."""
+    with project.engine.transaction():
+        return resolve_identities(project.engine.con, project.config.identity)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ def status(project: Project) -> list[TableStatus]:
     return [TableStatus(n, eng.count(n)) for n in names if eng.has_table(n)]
 
 
-def quarantine(project: Project, *, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def quarantine(
+    project: Project, *, table: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """Quarantined rows (newest load first), optionally of one table."""
     eng = project.engine
     if not eng.has_table("quarantine"):
@@ -172,8 +177,7 @@ class DemoSummary:
             "seed": self.seed,
             "b2b": self.b2b,
             "loads": [r.to_dict() for r in self.loads],
-            "rows_loaded": {r.table: 0 for r in self.loads}
-            | _sum_by_table(self.loads),
+            "rows_loaded": {r.table: 0 for r in self.loads} | _sum_by_table(self.loads),
             "quarantine_reasons": self.quarantine_reasons,
             "identity": self.identity.to_dict(),
         }

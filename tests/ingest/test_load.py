@@ -73,25 +73,95 @@ GOOD_CVR, BAD_CVR = _valid_cvr()
 
 # table, header, a valid row, a row with exactly one defect, expected reason, its column
 BAD_ROW_KINDS = [
-    ("customers", "Kundenummer;Fornavn;Land", "1;Anna;DK", ";Bo;DK", "missing_required", "Kundenummer"),
+    (
+        "customers",
+        "Kundenummer;Fornavn;Land",
+        "1;Anna;DK",
+        ";Bo;DK",
+        "missing_required",
+        "Kundenummer",
+    ),
     ("customers", "Kundenummer;E-mail", "1;a@x.dk", "2;carl@@example", "bad_email", "E-mail"),
     ("customers", "Kundenummer;Telefon", "1;20 12 34 56", "2;12", "bad_phone", "Telefon"),
-    ("customers", "Kundenummer;Fødselsdato", "1;31-12-1980", "2;31-02-1985", "bad_date", "Fødselsdato"),
-    ("customers", "Kundenummer;Fødselsdato", "1;31-12-1980", "2;01-01-1850", "implausible_date", "Fødselsdato"),
+    (
+        "customers",
+        "Kundenummer;Fødselsdato",
+        "1;31-12-1980",
+        "2;31-02-1985",
+        "bad_date",
+        "Fødselsdato",
+    ),
+    (
+        "customers",
+        "Kundenummer;Fødselsdato",
+        "1;31-12-1980",
+        "2;01-01-1850",
+        "implausible_date",
+        "Fødselsdato",
+    ),
     ("customers", "Kundenummer;Land", "1;DK", "2;Atlantis", "bad_country", "Land"),
-    ("customers", "Kundenummer;Land;Postnummer", "1;DK;2100", "2;DK;21000", "bad_postal_code", "Postnummer"),
+    (
+        "customers",
+        "Kundenummer;Land;Postnummer",
+        "1;DK;2100",
+        "2;DK;21000",
+        "bad_postal_code",
+        "Postnummer",
+    ),
     ("customers", "Kundenummer;CVR", f"1;{GOOD_CVR}", f"2;{BAD_CVR}", "bad_org_number", "CVR"),
     ("customers", "Kundenummer;Branchekode", "1;62.01", "2;00.00", "bad_nace", "Branchekode"),
     ("customers", "Kundenummer;Antal ansatte", "1;12", "2;12,5", "bad_integer", "Antal ansatte"),
     ("customers", "Kundenummer;Antal ansatte", "1;12", "2;-3", "out_of_range", "Antal ansatte"),
     ("customers", "Kundenummer;Kundetype", "1;privat", "2;alien", "not_allowed", "Kundetype"),
     ("customers", "Kundenummer;Fornavn", "1;Anna", "1;Anne", "duplicate_key", "Kundenummer"),
-    ("transactions", "Ordrenummer;Kundenummer;Dato;Beløb", "1;K1;01-02-2024;10,00", "2;K1;01-02-2024;abc", "bad_number", "Beløb"),
-    ("transactions", "Ordrenummer;Kundenummer;Dato;Beløb", "1;K1;01-02-2024;10,00", "2;K1;01-02-2099;5,00", "implausible_date", "Dato"),
-    ("transactions", "Ordrenummer;Kundenummer;Dato;Beløb", "1;K1;01-02-2024;10,00", "2;K1;;5,00", "missing_required", "Dato"),
-    ("consents", "Kundenummer;Kanal;Samtykke;Tidspunkt", "1;email;ja;01-02-2024", "2;email;måske;01-02-2024", "bad_boolean", "Samtykke"),
-    ("consents", "Kundenummer;Kanal;Samtykke;Tidspunkt", "1;email;ja;01-02-2024", "2;telepati;ja;01-02-2024", "not_allowed", "Kanal"),
-    ("survey_responses", "Kundenummer;Dato;NPS", "1;01-02-2024;9", "2;01-02-2024;11", "out_of_range", "NPS"),
+    (
+        "transactions",
+        "Ordrenummer;Kundenummer;Dato;Beløb",
+        "1;K1;01-02-2024;10,00",
+        "2;K1;01-02-2024;abc",
+        "bad_number",
+        "Beløb",
+    ),
+    (
+        "transactions",
+        "Ordrenummer;Kundenummer;Dato;Beløb",
+        "1;K1;01-02-2024;10,00",
+        "2;K1;01-02-2099;5,00",
+        "implausible_date",
+        "Dato",
+    ),
+    (
+        "transactions",
+        "Ordrenummer;Kundenummer;Dato;Beløb",
+        "1;K1;01-02-2024;10,00",
+        "2;K1;;5,00",
+        "missing_required",
+        "Dato",
+    ),
+    (
+        "consents",
+        "Kundenummer;Kanal;Samtykke;Tidspunkt",
+        "1;email;ja;01-02-2024",
+        "2;email;måske;01-02-2024",
+        "bad_boolean",
+        "Samtykke",
+    ),
+    (
+        "consents",
+        "Kundenummer;Kanal;Samtykke;Tidspunkt",
+        "1;email;ja;01-02-2024",
+        "2;telepati;ja;01-02-2024",
+        "not_allowed",
+        "Kanal",
+    ),
+    (
+        "survey_responses",
+        "Kundenummer;Dato;NPS",
+        "1;01-02-2024;9",
+        "2;01-02-2024;11",
+        "out_of_range",
+        "NPS",
+    ),
     ("customers", "Kundenummer;Fornavn", "1;Anna", "2;Bo;extra", "bad_row", None),
 ]
 
@@ -122,9 +192,12 @@ def test_each_bad_row_kind_is_quarantined_with_its_reason(
     # nothing lost: the whole raw record is kept
     if reason == "bad_row":
         assert stored["record"] == bad
+    elif reason == "duplicate_key":
+        raw = json.loads(stored["record"])
+        assert (raw["customer_id"], raw["first_name"]) == ("1", "Anne")
     else:
         raw = json.loads(stored["record"])
-        assert list(raw.values()) == [v if v else None for v in bad.split(";")]
+        assert list(raw.values()) == bad.split(";")
 
 
 def test_normalised_values_are_stored(project: Project, tmp_path: Path) -> None:
@@ -244,17 +317,22 @@ def test_customer_records_are_kept_per_source(project: Project, tmp_path: Path) 
 
 def test_mapping_and_detected_options_are_saved(project: Project, tmp_path: Path) -> None:
     f = tmp_path / "kunder.csv"
-    f.write_bytes("Kundenr;Mobil;Kundeklub\n1;20123456;ja\n".encode("cp1252"))
+    f.write_bytes("Kundenr;Mobil;Kundeklub;Fornavn\n1;20123456;ja;Søren\n".encode("cp1252"))
     service.load(project, "customers", f, mapping={"Kundeklub": "household_id"})
     cfg = load_config(project.config_path)
     src = cfg.source("kunder")
     assert src is not None
     assert src.table == "customers"
     assert src.path == str(Path(f).resolve())  # outside the project: absolute
-    assert src.mapping == {"Kundenr": "customer_id", "Mobil": "phone", "Kundeklub": "household_id"}
+    assert src.mapping == {
+        "Kundenr": "customer_id",
+        "Mobil": "phone",
+        "Kundeklub": "household_id",
+        "Fornavn": "first_name",
+    }
     assert (src.options.encoding, src.options.delimiter) == ("cp1252", ";")
     # the next load of the same source uses the saved mapping without --map
-    f.write_bytes("Kundenr;Mobil;Kundeklub\n2;20123457;nej\n".encode("cp1252"))
+    f.write_bytes("Kundenr;Mobil;Kundeklub;Fornavn\n2;20123457;nej;Bjørn\n".encode("cp1252"))
     service.load(project, "customers", f)
     assert [r["household_id"] for r in _rows(project, "customers", "customer_id")] == ["ja", "nej"]
 
@@ -262,7 +340,9 @@ def test_mapping_and_detected_options_are_saved(project: Project, tmp_path: Path
 def test_missing_required_column_is_a_clear_error(project: Project, tmp_path: Path) -> None:
     f = tmp_path / "ordrer.csv"
     f.write_text("order_id,customer_id,amount\n1,K1,10\n")
-    with pytest.raises(InputError, match=r"ordrer.csv: no column for required field\(s\) order_date"):
+    with pytest.raises(
+        InputError, match=r"ordrer.csv: no column for required field\(s\) order_date"
+    ):
         service.load(project, "transactions", f)
     assert not project.engine.has_table("transactions")
 

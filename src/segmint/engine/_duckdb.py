@@ -23,7 +23,7 @@ class DuckDBEngine(Engine):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        raw = self.con.con  # type: ignore[attr-defined]
+        raw = self.con.con
         if self._depth:  # nested: part of the enclosing unit of work
             self._depth += 1
             try:
@@ -47,7 +47,7 @@ class DuckDBEngine(Engine):
         if not self.has_table(name):
             self.con.create_table(name, obj)
             return
-        self.con.upsert(name, obj, on=on)  # type: ignore[attr-defined]
+        self.con.upsert(name, obj, on=on)
 
 
 def duckdb_path(url: str, base_dir: Path) -> str:

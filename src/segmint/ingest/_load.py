@@ -78,10 +78,12 @@ def decide_conventions(
     """Number and date formats for the whole file, from its sample unless given."""
     numeric = [h for h, f in mapping.fields.items() if entity.field(f).type in ("integer", "float")]
     values = [v for h in numeric for v in source.sample.get(h, [])]
+    decimal: str
+    thousands: str
     if options.decimal is not None:
         decimal = options.decimal
-        thousands = options.thousands if options.thousands is not None else (
-            "." if decimal == "," else ""
+        thousands = (
+            options.thousands if options.thousands is not None else ("." if decimal == "," else "")
         )
     elif values:
         decimal, thousands = sniff.detect_number_format(values, source.delimiter)
@@ -99,11 +101,7 @@ def decide_conventions(
 def _key_expr(t: ir.Table, entity: Entity, mapped: set[str]) -> ir.StringValue:
     """The row key as one string, built in the engine."""
     if entity.key_from_content and not set(entity.key) <= mapped:
-        parts = [
-            t[f.name].cast("string").fill_null("")
-            for f in entity.fields
-            if f.name in mapped
-        ]
+        parts = [t[f.name].cast("string").fill_null("") for f in entity.fields if f.name in mapped]
         content = ibis.literal("\x1f").join(parts)
         key_value = t[entity.key[0]].cast("string") if entity.key[0] in mapped else None
         hashed = content.hexdigest("md5")
@@ -235,9 +233,7 @@ def load_source(
         )
         staged = staged.mutate(_key=_key_expr(staged, entity, mapped))
         # duplicate keys inside the file: the first occurrence loads, later ones are quarantined
-        ranked = staged.mutate(
-            _dup=ibis.row_number().over(group_by="_key", order_by=staged[ROW])
-        )
+        ranked = staged.mutate(_dup=ibis.row_number().over(group_by="_key", order_by=staged[ROW]))
         dups = ranked.filter(ranked._dup > 0).drop("_dup")
         dup_table = dups.to_pyarrow()
         if dup_table.num_rows:
@@ -341,7 +337,11 @@ def _duplicate_entries(
             ]
             * dups.num_rows,
             "record": [
-                json.dumps({k: v for k, v in r.items() if k != ROW}, default=str, ensure_ascii=False)
+                json.dumps(
+                    {k: v for k, v in r.items() if k != ROW and v is not None},
+                    default=str,
+                    ensure_ascii=False,
+                )
                 for r in records
             ],
         },
@@ -358,7 +358,7 @@ def _examples(quarantine: pa.Table | None, per_reason: int = 3) -> list[dict[str
         if seen.get(r["reason"], 0) < per_reason:
             seen[r["reason"]] = seen.get(r["reason"], 0) + 1
             out.append(r)
-    return sorted(out, key=lambda r: (r["row"] or 0))
+    return sorted(out, key=lambda r: r["row"] or 0)
 
 
 def _replace_quarantine(

@@ -235,7 +235,9 @@ def _excel_column(values: list[Any]) -> pa.Array:
     """Typed when every cell agrees on a type, else strings as a person would type them."""
     present = [v for v in values if v is not None and v != ""]
     if present and all(isinstance(v, datetime) for v in present):
-        return pa.array([v if isinstance(v, datetime) else None for v in values], pa.timestamp("us"))
+        return pa.array(
+            [v if isinstance(v, datetime) else None for v in values], pa.timestamp("us")
+        )
     if present and all(isinstance(v, bool) for v in present):
         return pa.array([v if isinstance(v, bool) else None for v in values], pa.bool_())
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
@@ -306,9 +308,7 @@ def _open_jsonl(path: Path, options: ReadOptions) -> RawSource:
     if not columns:
         raise InputError("no JSON objects found", file=str(path))
     names = list(columns)
-    arrays = {
-        k: pa.array([_json_text(r.get(k)) for r in records], pa.string()) for k in names
-    }
+    arrays = {k: pa.array([_json_text(r.get(k)) for r in records], pa.string()) for k in names}
     arrays[ROW] = pa.array(numbers, pa.int64())
     table = pa.table(arrays)
     sample = {k: [v for v in table.column(k).to_pylist()[:2000] if v] for k in names}
@@ -348,7 +348,9 @@ def _open_database(url: str, options: ReadOptions) -> RawSource:
         con = ibis.connect(url, read_only=True) if url.startswith("duckdb") else ibis.connect(url)
         table = con.table(options.query_table)
     except Exception as e:
-        raise InputError(f"cannot read table {options.query_table!r}: {e}", file=_redact(url)) from e
+        raise InputError(
+            f"cannot read table {options.query_table!r}: {e}", file=_redact(url)
+        ) from e
     columns = list(table.columns)
 
     def batches() -> Iterator[pa.RecordBatch]:

@@ -281,7 +281,9 @@ class BatchValidator:
             return out, bad, "bad_org_number"
         if f.check == "personal_number":
             out, bad = _per_value(
-                values, country, lambda v, k: norm.normalise_personal_number(v, k or c.default_country)
+                values,
+                country,
+                lambda v, k: norm.normalise_personal_number(v, k or c.default_country),
             )
             return out, bad, "bad_personal_number"
         if f.check == "nace":
@@ -295,7 +297,10 @@ class BatchValidator:
         if f.allowed:
             lowered = pc.utf8_lower(values)
             mapped = pa.array(
-                [ALLOWED_SYNONYMS.get(v, v) if v is not None else None for v in lowered.to_pylist()],
+                [
+                    ALLOWED_SYNONYMS.get(v, v) if v is not None else None
+                    for v in lowered.to_pylist()
+                ],
                 pa.string(),
             )
             ok = pc.is_in(mapped, value_set=pa.array(list(f.allowed)))
