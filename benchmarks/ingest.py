@@ -143,17 +143,14 @@ def main() -> None:
     con.close()
     assert base_rows == args.rows
 
-    print(
-        f"\nIngest of a {args.rows:,}-row cp1252 ';' CSV ({size_mb:,.0f} MB; written in {write_s:.1f} s)\n"
-    )
+    title = f"{args.rows:,}-row cp1252 ';' CSV ({size_mb:,.0f} MB; written in {write_s:.1f} s)"
+    seg = "segmint load (validated, quarantined, keyed, merged)"
+    base = "baseline: DuckDB read_csv, no validation"
+    print(f"\nIngest of a {title}\n")
     print("| what | seconds | rows/s | vs baseline |")
     print("|---|---:|---:|---:|")
-    print(
-        f"| segmint load (validated, quarantined, keyed, merged) | {seg_s:.1f} | {args.rows / seg_s:,.0f} | {seg_s / base_s:.2f}x |"
-    )
-    print(
-        f"| baseline: DuckDB read_csv, no validation | {base_s:.1f} | {args.rows / base_s:,.0f} | 1.00x |"
-    )
+    print(f"| {seg} | {seg_s:.1f} | {args.rows / seg_s:,.0f} | {seg_s / base_s:.2f}x |")
+    print(f"| {base} | {base_s:.1f} | {args.rows / base_s:,.0f} | 1.00x |")
     print(f"\npeak RSS {peak_rss_mb():,.0f} MB; rows quarantined {report.rows_quarantined}")
     if args.out is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -80,8 +80,7 @@ def load(
     path = str(file) if is_url(str(file)) else str(Path(file).resolve())
     name = source or (Path(path).stem if not is_url(path) else f"{table}_db")
     known = project.config.source(name)
-    overrides = dict(known.mapping) if known and known.table == table else {}
-    overrides.update(mapping or {})
+    saved = dict(known.mapping) if known and known.table == table else {}
     opts = options or (known.options if known and known.table == table else ReadOptions())
     report = load_source(
         project.engine,
@@ -90,7 +89,8 @@ def load(
         path,
         source_name=name,
         options=opts,
-        overrides=overrides,
+        overrides=mapping,
+        saved_mapping=saved,
         progress=progress,
     )
     detected = opts.model_copy(

@@ -429,3 +429,21 @@ def test_excel_parquet_jsonl_and_database(project: Project, tmp_path: Path) -> N
         source="crm",
     )
     assert (r.rows_loaded, r.reasons) == (1, {"bad_email": 1})
+
+
+def test_saved_mapping_survives_a_renamed_column_and_yields_to_map(
+    project: Project, tmp_path: Path
+) -> None:
+    f = tmp_path / "kunder.csv"
+    f.write_text("Nr,Klub\n1,ja\n")
+    service.load(project, "customers", f, mapping={"Nr": "customer_id", "Klub": "household_id"})
+    # next month's export renamed a column: the saved entry for it is dropped, not an error
+    f.write_text("Nr,Klubben\n2,nej\n")
+    report = service.load(project, "customers", f)
+    assert report.mapping == {"Nr": "customer_id"}
+    assert report.extra_columns == ["klubben"]
+    # --map gives a field another column: it replaces the saved entry
+    f.write_text("Nr,Kundenummer\nx,3\n")
+    report = service.load(project, "customers", f, mapping={"Kundenummer": "customer_id"})
+    assert report.mapping == {"Kundenummer": "customer_id"}
+    assert report.extra_columns == ["nr"]

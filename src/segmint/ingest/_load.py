@@ -98,18 +98,16 @@ def decide_conventions(
     return Conventions(decimal, thousands, dates, options.default_country)
 
 
-def _key_expr(t: ir.Table, entity: Entity, mapped: set[str]) -> ir.StringValue:
-    """The row key as one string, built in the engine."""
-    if entity.key_from_content and not set(entity.key) <= mapped:
-        parts = [t[f.name].cast("string").fill_null("") for f in entity.fields if f.name in mapped]
-        content = ibis.literal("\x1f").join(parts)
-        key_value = t[entity.key[0]].cast("string") if entity.key[0] in mapped else None
-        hashed = content.hexdigest("md5")
-        return hashed if key_value is None else key_value.fill_null(hashed)
-    parts = [t[k].cast("string").fill_null("") for k in entity.key]
-    if entity.per_source:
-        parts = [t["_source"], *parts]
-    return ibis.literal("|").join(parts) if len(parts) > 1 else parts[0]
+def _content_key(t: ir.Table, entity: Entity, mapped: set[str]) -> ir.StringValue:
+    """A key from the row's content (a hash of its mapped values), built in the engine.
+
+    For entities such as events whose files often have no id column; where the id column
+    is present but empty on a row, the hash stands in for it on that row.
+    """
+    parts = [t[f.name].cast("string").fill_null("") for f in entity.fields if f.name in mapped]
+    hashed = ibis.literal("\x1f").join(parts).hexdigest("md5")
+    key_value = t[entity.key[0]].cast("string") if entity.key[0] in mapped else None
+    return hashed if key_value is None else key_value.fill_null(hashed)
 
 
 def _align(staged: ir.Table, target_schema: ibis.Schema) -> ir.Table:
@@ -154,6 +152,7 @@ def load_source(
     source_name: str,
     options: ReadOptions | None = None,
     overrides: Mapping[str, str] | None = None,
+    saved_mapping: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> LoadReport:
@@ -174,7 +173,10 @@ def load_source(
     options
         Read options; anything left empty is detected.
     overrides
-        ``{source column: field}`` that win over automatic mapping.
+        ``{source column: field}`` that win over automatic mapping (``--map``).
+    saved_mapping
+        The mapping this source used last time: applied where its columns are still in
+        the file and ``overrides`` do not give the field another column.
     progress
         Called with the number of rows read so far, after each batch.
 
@@ -187,7 +189,13 @@ def load_source(
     options = options or ReadOptions()
     loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     src = open_source(path, options)
-    mapping = map_columns(src.columns, entity, overrides)
+    given = dict(overrides or {})
+    soft = {
+        col: fld
+        for col, fld in (saved_mapping or {}).items()
+        if col in src.columns and fld not in given.values() and col not in given
+    }
+    mapping = map_columns(src.columns, entity, soft | given)
     if mapping.missing_required:
         raise InputError(
             f"no column for required field(s) {', '.join(mapping.missing_required)} of table "
@@ -197,7 +205,7 @@ def load_source(
         )
     conv = decide_conventions(src, mapping, entity, options)
     file_label = Path(src.name).name if src.format != "database" else src.name
-    validator = BatchValidator(entity, mapping, conv, file=file_label, now=now)
+    validator = BatchValidator(entity, mapping, conv, file=file_label, source=source_name, now=now)
 
     stage = engine.temp_name("stage")
     quarantine_parts: list[pa.Table] = []
@@ -220,7 +228,9 @@ def load_source(
             if progress:
                 progress(rows_read)
         if not staged_any:  # a file with a header and no rows
-            schema = entity_schema(entity).append(pa.field(ROW, pa.int64()))
+            schema = pa.schema([("_key", pa.string()), *entity_schema(entity)]).append(
+                pa.field(ROW, pa.int64())
+            )
             engine.con.create_table(stage, schema.empty_table(), temp=True, overwrite=True)
         if src.bad_rows:
             quarantine_parts.append(_bad_row_entries(src, file_label))
@@ -231,24 +241,28 @@ def load_source(
             _source=ibis.literal(source_name),
             _loaded_at=ibis.literal(loaded_at, type="timestamp"),
         )
-        staged = staged.mutate(_key=_key_expr(staged, entity, mapped))
-        # duplicate keys inside the file: the first occurrence loads, later ones are quarantined
-        ranked = staged.mutate(_dup=ibis.row_number().over(group_by="_key", order_by=staged[ROW]))
-        dups = ranked.filter(ranked._dup > 0).drop("_dup")
-        dup_table = dups.to_pyarrow()
-        if dup_table.num_rows:
+        if "_key" not in staged.columns:
+            staged = staged.mutate(_key=_content_key(staged, entity, mapped))
+        ordered = ["_key", "_source", "_loaded_at", ROW]
+        staged = staged.select(*ordered, *[c for c in staged.columns if c not in ordered])
+        # duplicate keys inside the file: the first occurrence loads, later ones are
+        # quarantined.  A hash aggregate finds them; the ranking runs on those keys only.
+        dup_keys = (
+            staged.group_by("_key").aggregate(n=staged.count()).filter(lambda t: t.n > 1)
+        ).select("_key")
+        clean = staged
+        if int(dup_keys.count().execute()):
+            among = staged.semi_join(dup_keys, "_key")
+            ranked = among.mutate(_dup=ibis.row_number().over(group_by="_key", order_by=among[ROW]))
+            dup_table = ranked.filter(ranked._dup > 0).drop("_dup").to_pyarrow()
             quarantine_parts.append(_duplicate_entries(dup_table, entity, mapping, file_label))
             reasons["duplicate_key"] = reasons.get("duplicate_key", 0) + dup_table.num_rows
-        clean = ranked.filter(ranked._dup == 0).drop("_dup")
-        ordered = ["_key", "_source", "_loaded_at", ROW]
-        clean = clean.select(*ordered, *[c for c in clean.columns if c not in ordered])
-        final_stage = engine.temp_name("clean")
-        engine.con.create_table(final_stage, clean, temp=True, overwrite=True)
-        clean = engine.table(final_stage)
+            dropped = ibis.memtable(dup_table.select([ROW]))
+            clean = staged.anti_join(dropped, ROW)
 
         quarantine = pa.concat_tables(quarantine_parts) if quarantine_parts else None
         rows_quarantined = quarantine.num_rows if quarantine is not None else 0
-        rows_loaded = engine.count(final_stage)
+        rows_loaded = int(clean.count().execute())
         rows_in = rows_read + len(src.bad_rows)
         if rows_in != rows_loaded + rows_quarantined:  # the one invariant we never break
             raise AssertionError(
@@ -294,9 +308,7 @@ def load_source(
             _record_load(engine, report, loaded_at)
         return report
     finally:
-        for name in (stage, locals().get("final_stage")):
-            if name:
-                engine.drop(name)
+        engine.drop(stage)
 
 
 def _bad_row_entries(src: RawSource, file_label: str) -> pa.Table:

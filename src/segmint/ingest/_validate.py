@@ -11,7 +11,7 @@ organisation numbers) run once per distinct value.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,9 +121,9 @@ def _clean_text(arr: pa.Array) -> pa.Array:
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
-    """Any typed column as the text a person would read (for messages and string fields)."""
+    """Any typed column as the text a person would read; text is returned as it is."""
     if _is_text(arr):
-        return _clean_text(arr)
+        return arr
     if pa.types.is_floating(arr.type):
         as_int = pc.equal(pc.round(arr), arr)
         return pc.if_else(
@@ -141,27 +141,27 @@ def _per_value(
     keys: pa.Array | None,
     fn: Callable[[str, Any], str | None],
 ) -> tuple[pa.Array, np.ndarray]:
-    """Apply ``fn(value, key)`` once per distinct (value, key); returns (result, bad mask)."""
-    vals = values.to_pylist()
-    ks: list[Any] = keys.to_pylist() if keys is not None else [None] * len(vals)
-    cache: dict[Hashable, str | None] = {}
-    out: list[str | None] = []
-    bad = np.zeros(len(vals), dtype=bool)
-    for i, (v, k) in enumerate(zip(vals, ks, strict=True)):
-        if v is None:
-            out.append(None)
-            continue
-        ck = (v, k)
-        if ck not in cache:
-            try:
-                cache[ck] = fn(v, k)
-            except Exception:
-                cache[ck] = None
-        r = cache[ck]
-        out.append(r)
-        if r is None:
-            bad[i] = True
-    return pa.array(out, pa.string()), bad
+    """Apply ``fn(value, key)`` once per distinct (value, key); returns (result, bad mask).
+
+    ``key`` is the row's country where the check depends on it.  Work is proportional to
+    the number of distinct pairs, not rows.
+    """
+    values = _as_text(values)
+    if keys is None:
+        combined = values
+    else:
+        combined = pc.binary_join_element_wise(values, pc.fill_null(keys, ""), "\x1f")
+    distinct = pc.unique(combined).drop_null()
+    results: list[str | None] = []
+    for pair in distinct.to_pylist():
+        value, _, key = pair.partition("\x1f")
+        try:
+            results.append(fn(value, key or None))
+        except Exception:  # a library that raises instead of answering: the value is bad
+            results.append(None)
+    out = pc.take(pa.array(results, pa.string()), pc.index_in(combined, value_set=distinct))
+    bad = _mask(pc.and_(pc.is_valid(values), pc.is_null(out)))
+    return out, bad
 
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -191,12 +191,14 @@ class BatchValidator:
         conventions: Conventions,
         *,
         file: str,
+        source: str,
         now: datetime | None = None,
     ) -> None:
         self.entity = entity
         self.mapping = mapping
         self.conventions = conventions
         self.file = file
+        self.source = source
         self.now = (now or datetime.now(UTC)).replace(tzinfo=None)
 
     # -- per field ------------------------------------------------------------------------
@@ -210,7 +212,7 @@ class BatchValidator:
                 values: pa.Array = pc.cast(raw, pa.float64())
                 bad = np.zeros(len(raw), bool)
             else:
-                values, bad_arr = sniff.parse_numbers(_clean_text(raw), c.decimal, c.thousands)
+                values, bad_arr = sniff.parse_numbers(raw, c.decimal, c.thousands)
                 bad = _mask(bad_arr)
             if f.type == "integer":
                 frac = _mask(pc.not_equal(pc.round(values), values))
@@ -222,7 +224,7 @@ class BatchValidator:
                 ts = pc.cast(raw, pa.timestamp("us"))
                 bad = np.zeros(len(raw), bool)
             else:
-                text = _clean_text(raw)
+                text = raw
                 fmt = c.date_formats.get(header)
                 if fmt is None:
                     ts = pa.nulls(len(raw), pa.timestamp("us"))
@@ -239,7 +241,7 @@ class BatchValidator:
                 return raw, np.zeros(len(raw), bool), ""
             if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
                 raw = _as_text(raw)
-            values, bad_arr = sniff.parse_booleans(_clean_text(raw))
+            values, bad_arr = sniff.parse_booleans(raw)
             return values, _mask(bad_arr), "bad_boolean"
         raise AssertionError(f"unknown field type {f.type}")  # pragma: no cover
 
@@ -295,17 +297,15 @@ class BatchValidator:
         if f.check == "non_negative":
             return values, _mask(pc.less(values, 0)), "out_of_range"
         if f.allowed:
-            lowered = pc.utf8_lower(values)
-            mapped = pa.array(
-                [
-                    ALLOWED_SYNONYMS.get(v, v) if v is not None else None
-                    for v in lowered.to_pylist()
-                ],
-                pa.string(),
-            )
-            ok = pc.is_in(mapped, value_set=pa.array(list(f.allowed)))
-            bad = _mask(pc.and_(pc.is_valid(mapped), pc.invert(ok)))
-            return mapped, bad, "not_allowed"
+            allowed = set(f.allowed)
+
+            def member(v: str, _: Any) -> str | None:
+                v = v.lower()
+                v = ALLOWED_SYNONYMS.get(v, v)
+                return v if v in allowed else None
+
+            out, bad = _per_value(values, None, member)
+            return out, bad, "not_allowed"
         return values, none, ""
 
     # -- per batch ------------------------------------------------------------------------
@@ -313,15 +313,23 @@ class BatchValidator:
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
         table = table.combine_chunks()
         n = table.num_rows
-        reason = np.full(n, None, dtype=object)
-        column = np.full(n, None, dtype=object)
-        detail = np.full(n, None, dtype=object)
+        # the first problem of each row, as small integer codes (0 = none): cheap to update
+        codes: list[str] = [""]
+        headers: list[str] = [""]
+        reason = np.zeros(n, dtype=np.int16)
+        column = np.zeros(n, dtype=np.int16)
         out: dict[str, pa.Array] = {}
 
         def flag(bad: np.ndarray, code: str, header: str) -> None:
-            new = bad & (reason == None)  # noqa: E711  (numpy elementwise)
-            reason[new] = code
-            column[new] = header
+            if not bad.any():
+                return
+            new = bad & (reason == 0)
+            if code not in codes:
+                codes.append(code)
+            if header not in headers:
+                headers.append(header)
+            reason[new] = codes.index(code)
+            column[new] = headers.index(header)
 
         by_field = {fld: hdr for hdr, fld in self.mapping.fields.items()}
         # country first: phones, postal codes and org numbers are read by the row's country
@@ -333,7 +341,9 @@ class BatchValidator:
         for header, name in order:
             f = self.entity.field(name)
             raw = table.column(header).combine_chunks()
-            present = _mask(pc.is_valid(_as_text(raw)))
+            if _is_text(raw):
+                raw = _clean_text(raw)
+            present = _mask(pc.is_valid(raw))
             values, bad, code = self._convert(f, header, raw)
             flag(bad, code, header)
             flag(self._plausible(f, values) & ~bad, "implausible_date", header)
@@ -364,41 +374,81 @@ class BatchValidator:
             raw = table.column(header).combine_chunks()
             fields[self.mapping.extra_names[header]] = _clean_text(raw) if _is_text(raw) else raw
         fields[ROW] = table.column(ROW).combine_chunks()
-        typed = pa.table(fields)
+        key = self._row_key(fields)
+        typed = pa.table(fields if key is None else {"_key": key, **fields})
 
-        bad_rows = reason != None  # noqa: E711
+        bad_rows = reason > 0
+        if not bad_rows.any():
+            return Validated(typed, QUARANTINE_SCHEMA.empty_table(), {})
         valid = typed.filter(pa.array(~bad_rows))
         idx = np.flatnonzero(bad_rows)
-        reasons: dict[str, int] = {}
-        for r in reason[idx]:
-            reasons[r] = reasons.get(r, 0) + 1
-        quarantine = self._quarantine(table, idx, reason, column, detail)
-        return Validated(valid, quarantine, reasons)
+        row_reasons = [codes[i] for i in reason[idx]]
+        row_columns = [headers[i] for i in column[idx]]
+        counts: dict[str, int] = {}
+        for r in row_reasons:
+            counts[r] = counts.get(r, 0) + 1
+        quarantine = self._quarantine(table, idx, row_reasons, row_columns)
+        return Validated(valid, quarantine, counts)
+
+    def _row_key(self, fields: dict[str, pa.Array]) -> pa.Array | None:
+        """The key as one string (``source|order_id|line_no``), or None when the key must
+        be computed from the whole row's content (events without an id)."""
+        e = self.entity
+        if e.key_from_content and not set(e.key) <= set(self.mapping.fields.values()):
+            return None
+        parts = [pc.fill_null(pc.cast(fields[k], pa.string()), "") for k in e.key]
+        if e.per_source:
+            parts.insert(0, pa.array([self.source] * len(parts[0]), pa.string()))
+        return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+
+    def _detail(self, reason: str, header: str) -> str:
+        """A hint on how to fix the value, in the file's own conventions."""
+        c = self.conventions
+        f = (
+            self.entity.field(self.mapping.fields[header])
+            if header in self.mapping.fields
+            else None
+        )
+        if reason == "bad_date":
+            fmt = c.date_formats.get(header)
+            return f"expected a date like {fmt}" if fmt else "no date format fits this column"
+        if reason in ("bad_number", "bad_integer"):
+            whole = "a whole number" if reason == "bad_integer" else "a number"
+            return f"expected {whole} with decimal mark {c.decimal!r}"
+        if reason == "implausible_date":
+            return "before 1900 or in the future"
+        if reason == "missing_required":
+            return f"{f.name if f else header} is required"
+        if reason == "not_allowed" and f is not None:
+            return "allowed: " + ", ".join(f.allowed)
+        if reason == "out_of_range":
+            return "expected 0-10" if f is not None and f.check == "nps" else "must not be negative"
+        return ""
 
     def _quarantine(
         self,
         table: pa.Table,
         idx: np.ndarray,
-        reason: np.ndarray,
-        column: np.ndarray,
-        detail: np.ndarray,
+        reasons: list[str],
+        columns: list[str],
     ) -> pa.Table:
-        if len(idx) == 0:
-            return QUARANTINE_SCHEMA.empty_table()
         sub = table.take(pa.array(idx))
         records = sub.drop_columns([ROW]).to_pylist()
         values = [
             None if rec.get(col) is None else str(rec.get(col))
-            for rec, col in zip(records, column[idx], strict=True)
+            for rec, col in zip(records, columns, strict=True)
         ]
         return pa.table(
             {
                 "file": pa.array([self.file] * len(idx), pa.string()),
                 "row": sub.column(ROW),
-                "column": pa.array(list(column[idx]), pa.string()),
+                "column": pa.array(columns, pa.string()),
                 "value": pa.array(values, pa.string()),
-                "reason": pa.array(list(reason[idx]), pa.string()),
-                "detail": pa.array(list(detail[idx]), pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+                "detail": pa.array(
+                    [self._detail(r, c) for r, c in zip(reasons, columns, strict=True)],
+                    pa.string(),
+                ),
                 "record": pa.array(
                     [json.dumps(r, ensure_ascii=False, default=str) for r in records], pa.string()
                 ),
