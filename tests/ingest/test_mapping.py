@@ -333,7 +333,7 @@ def test_every_field_of_every_entity_is_in_the_table_under_its_own_name() -> Non
 
 
 def test_the_hand_written_table_names_only_real_fields() -> None:
-    for name, fields in _mapping._SYNONYMS.items():
+    for name, fields in _mapping.SYNONYMS.items():
         assert name in ENTITIES
         unknown = set(fields) - set(ENTITIES[name].field_names)
         assert not unknown, f"{name}: {unknown}"
