@@ -1,0 +1,428 @@
+"""Generate a synthetic Nordic customer base whose truth is known.
+
+:func:`generate` draws every table of the data model for a retailer (B2C) or a
+wholesaler (B2B) from the parameters in :mod:`segmint.demo._params`, and returns them with
+the planted parameters (``truth``) and each customer's latent draws (``customer_truth``),
+so that models fitted on the tables can be checked against what was planted.
+
+Every step is vectorised over customers (numpy draws, Arrow string kernels); each part
+draws from its own random stream, derived from the seed and the part's name, so the
+same seed gives identical tables.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from segmint.demo import _arrow as ax
+from segmint.demo import _b2b, _campaign, _engagement, _people, _purchases
+from segmint.demo._params import NEEDS_CLASSES, Scenario
+from segmint.demo._places import STORES
+from segmint.demo._scenarios import B2B, B2C
+
+HISTORY_START = np.datetime64("2022-01-01")
+OBSERVATION_END = np.datetime64("2026-09-30")  # last day of the window, included
+CAMPAIGN_START = np.datetime64("2026-09-01")
+CAMPAIGN_END = np.datetime64("2026-09-21")
+#: window length in days: from the start of HISTORY_START to the end of OBSERVATION_END
+T_END = float((OBSERVATION_END + 1 - HISTORY_START).astype(int))
+SIGNUP_GROWTH = 1.0  # signups per day grow linearly to (1 + growth) times the first day's
+TRUTH_JSON = "truth.json"
+TRUTH_PARQUET = "truth_customers.parquet"
+_STREAMS = (
+    "signup",
+    "people",
+    "groups",
+    "consents",
+    "survey",
+    "drivers",
+    "latents",
+    "purchases",
+    "shopping",
+    "orders",
+    "newsletters",
+    "campaign",
+    "web",
+    "subscriptions",
+    "market",
+    "companies",
+    "contacts",
+    "deals",
+    "campaign_email",
+)
+_DEVICE_BY_AGE = (
+    (0.15, 0.80, 0.05),
+    (0.30, 0.60, 0.10),
+    (0.40, 0.45, 0.15),
+    (0.50, 0.30, 0.20),
+    (0.55, 0.20, 0.25),
+)
+_DEVICE_B2B = (0.65, 0.30, 0.05)
+
+
+@dataclass
+class DemoData:
+    """Generated tables and the truth they were drawn from.
+
+    Attributes
+    ----------
+    tables
+        Entity name -> table with exactly the datamodel's fields (survey answers as
+        extra columns), plus ``market_households`` and, for B2B, ``market_companies``.
+    truth
+        The planted parameters, JSON-serialisable.
+    customer_truth
+        One row per customer: latent group, needs class, BG/NBD and Gamma-Gamma draws,
+        churn drivers, campaign baseline and CATE.
+    timings
+        Seconds spent per generation step (for the benchmark).
+    """
+
+    tables: dict[str, pa.Table]
+    truth: dict[str, Any]
+    customer_truth: pa.Table
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def save_truth(self, folder: Path) -> None:
+        """Write ``truth.json`` and ``truth_customers.parquet`` into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.truth, indent=2, ensure_ascii=False)
+        (folder / TRUTH_JSON).write_text(text + "\n", encoding="utf-8")
+        pq.write_table(self.customer_truth, folder / TRUTH_PARQUET)
+
+
+def load_truth(folder: Path) -> tuple[dict[str, Any], pa.Table]:
+    """Read back what :meth:`DemoData.save_truth` wrote."""
+    folder = Path(folder)
+    truth = json.loads((folder / TRUTH_JSON).read_text(encoding="utf-8"))
+    return truth, pq.read_table(folder / TRUTH_PARQUET)
+
+
+def _signups(rng: np.random.Generator, n: int) -> np.ndarray:
+    """First-purchase times (days), sorted, with a linearly growing signup rate."""
+    g = SIGNUP_GROWTH
+    c = rng.random(n) * T_END * (1 + g / 2)
+    t0 = (np.sqrt(1 + 2 * g * c / T_END) - 1) * T_END / g
+    return np.sort(np.minimum(t0, T_END - 1e-3))
+
+
+def generate(
+    n_customers: int = 50_000,
+    seed: int = 0,
+    b2b: bool = False,
+    *,
+    dropout_at_first_purchase: bool = False,
+) -> DemoData:
+    """Generate the demo data set.
+
+    Parameters
+    ----------
+    n_customers
+        Number of customers (people, or companies with ``b2b``).
+    seed
+        Random seed; the same seed gives identical tables and truth.
+    b2b
+        A wholesaler selling to companies instead of a retailer selling to people.
+    dropout_at_first_purchase
+        ``False`` (the default): the original BG/NBD, where dropout follows repeat
+        purchases only, so that a BG/NBD fit recovers the planted ``(r, alpha, a, b)``.
+        ``True``: MBG/NBD, where a customer may drop out right after the first purchase.
+    """
+    if n_customers < 1:
+        raise ValueError(f"n_customers must be at least 1, got {n_customers}")
+    sc: Scenario = B2B if b2b else B2C
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    def rng(stream: str) -> np.random.Generator:
+        return np.random.default_rng([seed, _STREAMS.index(stream)])
+
+    n = n_customers
+    t0 = _signups(rng("signup"), n)
+    ids = ax.numbers(np.arange(100_001, 100_001 + n))
+    tables: dict[str, pa.Table] = {}
+    if b2b:
+        comp = _b2b.companies(rng("companies"), sc, ids)
+        tables["customers"], country, band = comp.table, comp.country, comp.band
+        devices = np.tile(np.array(_DEVICE_B2B), (len(sc.bands), 1))
+    else:
+        ppl = _people.people(rng("people"), sc, ids, t0, HISTORY_START, OBSERVATION_END)
+        tables["customers"], country, band = ppl.table, ppl.country, ppl.band
+        devices = np.array(_DEVICE_BY_AGE)
+    group = ax.categorical_by(rng("groups"), np.array(sc.group_by_band), band)
+    base = _engagement.Base(sc, HISTORY_START, T_END, ids, group, band, t0)
+    lap("customers")
+
+    consents = _engagement.consents(rng("consents"), base)
+    survey = _engagement.survey(rng("survey"), base)
+    r = rng("drivers")
+    offline_only = r.random(n) < base.param("offline_only")
+    tickets = r.poisson(base.param("tickets_per_year") / 365.0 * (T_END - t0))
+    offline_name = f"{sc.offline_channel}_only"
+    drivers: dict[str, np.ndarray] = {
+        "service_tickets": tickets,
+        "no_email_consent": ~consents.final("email"),
+        offline_name: offline_only,
+        "low_nps": survey.low_nps,
+    }
+    shift = sum(coef * drivers[name].astype(float) for name, coef in sc.churn_coefficients)
+    latents = _purchases.draw_latents(rng("latents"), sc, group, np.asarray(shift))
+    purchases = _purchases.simulate(rng("purchases"), latents, t0, T_END, dropout_at_first_purchase)
+    lap("purchases")
+
+    r = rng("shopping")
+    favourite = ax.categorical_by(r, np.array([g.categories for g in sc.groups]), group)
+    stores = (
+        tuple((s.store_id, ["DK", "SE", "NO", "FI"].index(s.country), s.weight) for s in STORES)
+        if not b2b
+        else ()
+    )
+    home_store = np.full(n, -1, dtype=np.int64)
+    if stores:
+        weight = np.array([[s[2] if s[1] == c else 0.0 for s in stores] for c in range(4)])
+        home_store = ax.categorical_by(r, weight, country)
+    shopping = _purchases.Shopping(group, favourite, offline_only, home_store, country)
+    tables["transactions"] = _purchases.orders_table(
+        rng("orders"), sc, purchases, shopping, ids, HISTORY_START, stores
+    )
+    campaign_day = float((CAMPAIGN_START - HISTORY_START).astype(int))
+    last_before = _last_order_before(purchases, campaign_day, n)
+    purchases = purchases.without_orders()
+    lap("transactions")
+
+    parts = _engagement.EventParts([], [], [], [], [], [], [], [])
+    nl_ids, nl_names, nl_days = _engagement.newsletters(base)
+    r = rng("newsletters")
+    gone = np.where(purchases.alive, np.inf, purchases.dropout_day)
+    for m, day in enumerate(nl_days):
+        who = np.flatnonzero(
+            (t0 <= day) & consents.at("email", day) & (r.random(n) < _engagement.NEWSLETTER_SHARE)
+        )
+        _engagement.email_events(
+            r,
+            base,
+            parts,
+            who,
+            np.full(len(who), day),
+            np.full(len(who), m),
+            gone[who] > day,
+            devices,
+        )
+    camp = _campaign.run_campaign(
+        rng("campaign"),
+        base,
+        last_before,
+        consents.at("email", campaign_day),
+        purchases.dropout_day,
+        latents.p_gg / latents.nu,
+        CAMPAIGN_START,
+        CAMPAIGN_END,
+    )
+    sent = np.flatnonzero(camp.treated)
+    _engagement.email_events(
+        rng("campaign_email"),
+        base,
+        parts,
+        sent,
+        np.full(len(sent), camp.start_day + 9 / 24),
+        np.full(len(sent), len(nl_ids)),
+        gone[sent] > camp.start_day,
+        devices,
+    )
+    active_until = np.where(purchases.alive, T_END, purchases.dropout_day)
+    _engagement.web_and_tickets(rng("web"), base, parts, active_until, tickets, devices)
+    tables["events"] = _engagement.events_table(base, parts, [*nl_ids, _campaign.CAMPAIGN_ID])
+    lap("events")
+
+    tables["consents"] = consents.table
+    tables["survey_responses"] = survey.table
+    tables["subscriptions"] = _engagement.subscriptions(
+        rng("subscriptions"), base, purchases.dropout_day
+    )
+    tables["campaigns"] = _campaign.campaigns_table(base, camp, nl_ids, nl_names, nl_days)
+    tables["campaign_contacts"] = camp.contacts
+    extra: dict[str, Any] = {}
+    r = rng("market")
+    if b2b:
+        tables["contacts"] = _b2b.contacts(rng("contacts"), comp)
+        extra["firmographics"] = _b2b.firmographics_truth(sc)
+        tables["deals"], extra["deals"] = _b2b.deals(
+            rng("deals"), sc, comp, group, HISTORY_START, T_END
+        )
+        tables["market_households"] = _people.market_households(r, sc)
+        tables["market_companies"] = _b2b.market_companies(r, sc, comp)
+    else:
+        tables["market_households"] = _people.market_households(r, sc, ppl.place, band)
+    lap("other tables")
+
+    truth = _truth(
+        sc,
+        seed,
+        n,
+        dropout_at_first_purchase,
+        offline_name,
+        tables,
+        purchases,
+        group,
+        camp,
+        base,
+        extra,
+    )
+    customer_truth = _customer_truth(
+        sc,
+        ids,
+        group,
+        band,
+        survey.needs_class,
+        latents,
+        t0,
+        purchases,
+        drivers,
+        shift,
+        camp,
+        favourite,
+    )
+    lap("truth")
+    return DemoData(tables, truth, customer_truth, timings)
+
+
+def _last_order_before(purchases: _purchases.Purchases, day: float, n: int) -> np.ndarray:
+    """Each customer's last order day before ``day`` (-inf if none)."""
+    out = np.full(n, -np.inf)
+    idx = np.flatnonzero(purchases.day < day)
+    cust = purchases.customer[idx]
+    last = np.flatnonzero(np.diff(cust, append=-1) != 0)
+    out[cust[last]] = purchases.day[idx[last]]
+    return out
+
+
+def _truth(
+    sc: Scenario,
+    seed: int,
+    n: int,
+    dropout_at_first: bool,
+    offline_name: str,
+    tables: dict[str, pa.Table],
+    purchases: _purchases.Purchases,
+    group: np.ndarray,
+    camp: _campaign.Campaign,
+    base: _engagement.Base,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    names = [g.name for g in sc.groups]
+    orders = purchases.repeat + 1
+    truth: dict[str, Any] = {
+        "scenario": sc.kind,
+        "seed": seed,
+        "n_customers": n,
+        "window": {
+            "history_start": str(HISTORY_START),
+            "observation_end": str(OBSERVATION_END),
+            "t_end_days": T_END,
+            "time_unit": "day",
+            "T_definition": "T = days from the first purchase (signup) to the end of "
+            "observation_end; customer_truth.T_days",
+            "order_date_resolution": "day (order_date is midnight of the order day; several "
+            "orders of one customer on one day are kept apart)",
+        },
+        "purchase_model": {
+            "name": "MBG/NBD" if dropout_at_first else "BG/NBD",
+            "dropout_at_first_purchase": dropout_at_first,
+            "description": "first purchase at signup; repeat purchases Poisson(lambda) per "
+            "day while alive; after each purchase"
+            + (" (including the first)" if dropout_at_first else " except the first")
+            + " the customer drops out with probability p; "
+            "spend per order Gamma(shape p_gg, rate nu)",
+            "p_given_drivers": "p = logistic(logit(p0) + sum(coefficient * driver)), "
+            "p0 ~ Beta(a, b)",
+        },
+        **sc.truth(),
+    }
+    truth["churn_drivers"]["definitions"] = {
+        "service_tickets": "number of service_ticket events of the customer",
+        "no_email_consent": "the customer's latest email consent is granted = false",
+        offline_name: f"every order of the customer has channel {sc.offline_channel!r} "
+        "(customers not in this group place their first order elsewhere)",
+        "low_nps": "the customer answered the survey with NPS 0-6",
+    }
+    truth["campaign"] = _campaign.campaign_truth(base, camp)
+    market = tables["market_households"]
+    truth["market"] = {"households_total": int(pc.sum(market["households"]).as_py())}
+    if "market_companies" in tables:
+        total = pc.sum(tables["market_companies"]["companies"]).as_py()
+        truth["market"]["companies_total"] = int(total)
+    truth.update(extra)
+    truth["realised"] = {
+        "customers_by_group": {x: int((group == k).sum()) for k, x in enumerate(names)},
+        "alive_share_by_group": {
+            x: float(purchases.alive[group == k].mean()) if (group == k).any() else None
+            for k, x in enumerate(names)
+        },
+        "orders_per_customer": float(orders.mean()),
+        "events_per_customer": tables["events"].num_rows / n,
+    }
+    truth["counts"] = {name: t.num_rows for name, t in tables.items()}
+    return truth
+
+
+def _customer_truth(
+    sc: Scenario,
+    ids: pa.Array,
+    group: np.ndarray,
+    band: np.ndarray,
+    needs_class: np.ndarray,
+    latents: _purchases.Latents,
+    t0: np.ndarray,
+    purchases: _purchases.Purchases,
+    drivers: dict[str, np.ndarray],
+    shift: np.ndarray | float,
+    camp: _campaign.Campaign,
+    favourite: np.ndarray,
+) -> pa.Table:
+    n = len(t0)
+    cols: dict[str, pa.Array] = {
+        "customer_id": ids,
+        "group": ax.take([g.name for g in sc.groups], group),
+        sc.band_name: ax.take(sc.bands, band),
+        "needs_class": ax.take(list(NEEDS_CLASSES), needs_class),
+        "lambda_": pa.array(latents.lam),
+        "p0_": pa.array(latents.p0),
+        "p_": pa.array(latents.p),
+        "nu_": pa.array(latents.nu),
+        "p_gg": pa.array(latents.p_gg),
+        "expected_spend": pa.array(latents.p_gg / latents.nu),
+        "t0_days": pa.array(t0),
+        "T_days": pa.array(T_END - t0),
+        "n_orders": pa.array(purchases.repeat + 1),
+        "n_repeat": pa.array(purchases.repeat),
+        "alive_at_end": pa.array(purchases.alive),
+        "dropout_date": ax.dates(
+            HISTORY_START, np.nan_to_num(purchases.dropout_day), null=purchases.alive
+        ),
+        "favourite_category": ax.take(sc.categories, favourite),
+    }
+    for name, values in drivers.items():
+        cols[name] = pa.array(values.astype(np.int64) if values.dtype != bool else values)
+    cols["logit_shift"] = pa.array(np.broadcast_to(np.asarray(shift, dtype=float), (n,)))
+    cols["campaign_targeted"] = pa.array(camp.targeted)
+    cols["campaign_treated"] = pa.array(camp.treated)
+    cols["campaign_baseline"] = pa.array(camp.baseline, mask=~camp.targeted)
+    cols["campaign_cate"] = pa.array(camp.cate, mask=~camp.targeted)
+    cols["campaign_responded"] = pa.array(camp.responded)
+    return pa.table(cols)
