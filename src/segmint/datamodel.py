@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pyarrow as pa
+
 from segmint.exceptions import UnknownTableError
 
 FieldType = Literal["string", "integer", "float", "date", "timestamp", "boolean"]
@@ -39,6 +41,16 @@ Check = Literal[
 ]
 
 BOOKKEEPING_COLUMNS: tuple[str, ...] = ("_key", "_source", "_loaded_at", "_row")
+
+#: Arrow storage type of each field type
+ARROW_TYPES: dict[FieldType, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "float": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "boolean": pa.bool_(),
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,11 @@ class Entity:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """The typed Arrow schema of the entity's fields."""
+        return pa.schema([(f.name, ARROW_TYPES[f.type]) for f in self.fields])
 
     @property
     def field_names(self) -> tuple[str, ...]:

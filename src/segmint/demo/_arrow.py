@@ -12,17 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmint.datamodel import ENTITIES, FieldType
-
-#: Arrow storage type of each datamodel field type.
-ARROW_TYPES: dict[FieldType, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "float": pa.float64(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "boolean": pa.bool_(),
-}
+from segmint.datamodel import ARROW_TYPES, ENTITIES
 
 _SECONDS_PER_DAY = 86_400
 

@@ -34,7 +34,6 @@ from segmint.ingest._validate import (
     QUARANTINE_SCHEMA,
     BatchValidator,
     Conventions,
-    entity_schema,
 )
 
 QUARANTINE_TABLE = "quarantine"
@@ -228,7 +227,7 @@ def load_source(
             if progress:
                 progress(rows_read)
         if not staged_any:  # a file with a header and no rows
-            schema = pa.schema([("_key", pa.string()), *entity_schema(entity)]).append(
+            schema = pa.schema([("_key", pa.string()), *entity.arrow_schema]).append(
                 pa.field(ROW, pa.int64())
             )
             engine.con.create_table(stage, schema.empty_table(), temp=True, overwrite=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmint.datamodel import Entity, Field
+from segmint.datamodel import ARROW_TYPES, Entity, Field
 from segmint.ingest import _normalise as norm
 from segmint.ingest import _sniff as sniff
 from segmint.ingest._mapping import ColumnMapping
@@ -368,7 +368,7 @@ class BatchValidator:
                     dv = self._convert(f, f.name, pa.array([f.default] * n, pa.string()))[0]
                     out[f.name] = dv
                 else:
-                    out[f.name] = pa.nulls(n, _arrow_type(f))
+                    out[f.name] = pa.nulls(n, ARROW_TYPES[f.type])
         fields = {f.name: out[f.name] for f in self.entity.fields}
         for header in self.mapping.extra:
             raw = table.column(header).combine_chunks()
@@ -455,22 +455,3 @@ class BatchValidator:
             },
             schema=QUARANTINE_SCHEMA,
         )
-
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "float": pa.float64(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "boolean": pa.bool_(),
-}
-
-
-def _arrow_type(f: Field) -> pa.DataType:
-    return _ARROW_TYPES[f.type]
-
-
-def entity_schema(entity: Entity) -> pa.Schema:
-    """The typed Arrow schema of an entity's fields."""
-    return pa.schema([(f.name, _arrow_type(f)) for f in entity.fields])
