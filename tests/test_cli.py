@@ -68,3 +68,25 @@ def test_user_errors_exit_1_usage_errors_exit_2(tmp_path: Path) -> None:
 
     r = runner.invoke(app, ["frobnicate"])
     assert r.exit_code == 2
+
+
+def test_read_options_override_detection_and_are_saved(tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    runner.invoke(app, ["init", str(proj)])
+    f = tmp_path / "ordrer.csv"
+    f.write_text("order_id;customer_id;order_date;amount\n1;K1;2024-01-01;1.500\n")
+    r = runner.invoke(app, ["load", "transactions", str(f), "-p", str(proj), "--json"])
+    assert json.loads(r.stdout)["decimal"] == ","  # ';' files write decimal commas
+    from segmint.project import Project
+
+    with Project.open(proj) as p:
+        assert p.engine.table("transactions").amount.to_pyarrow().to_pylist() == [1500.0]
+    r = runner.invoke(
+        app, ["load", "transactions", str(f), "-p", str(proj), "--decimal", ".", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    with Project.open(proj) as p:
+        assert p.engine.table("transactions").amount.to_pyarrow().to_pylist() == [1.5]
+        saved = p.config.source("ordrer")
+        assert saved is not None
+        assert saved.options.decimal == "."

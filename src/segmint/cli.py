@@ -20,7 +20,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from segmint import service
-from segmint.config import ReadOptions
 from segmint.exceptions import SegmintError
 
 app = typer.Typer(
@@ -121,7 +120,9 @@ def load(
     date_format: Annotated[
         str | None, typer.Option(help="strftime date format, e.g. %d-%m-%Y.")
     ] = None,
-    country: Annotated[str, typer.Option(help="Country for phone numbers without +prefix.")] = "DK",
+    country: Annotated[
+        str | None, typer.Option(help="Country for phone numbers without +prefix (default DK).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validated, atomic, idempotent load of FILE into TABLE; prints the load report."""
@@ -130,19 +131,15 @@ def load(
         raise typer.BadParameter("use '.' or ','", param_hint="--decimal")
     with _user_errors():
         proj = service.open_project(project)
-        known = proj.config.source(source or Path(file).stem)
-        base = known.options if known and known.table == table else ReadOptions()
-        given = {
+        read = {
             "sheet": sheet,
             "query_table": db_table,
             "encoding": encoding,
             "delimiter": delimiter,
             "decimal": decimal,
             "date_format": date_format,
+            "default_country": country,
         }
-        options = base.model_copy(
-            update={k: v for k, v in given.items() if v is not None} | {"default_country": country}
-        )
         with _progress() as bar:
             task = bar.add_task(f"Loading {Path(file).name}", total=None, unit="rows")
             report = service.load(
@@ -151,7 +148,7 @@ def load(
                 file,
                 source=source,
                 mapping=mapping,
-                options=options,
+                read=read,
                 key=[k.strip() for k in key.split(",")] if key else None,
                 progress=lambda n: bar.update(task, completed=n),
             )

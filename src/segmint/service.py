@@ -68,6 +68,7 @@ def load(
     source: str | None = None,
     mapping: Mapping[str, str] | None = None,
     options: ReadOptions | None = None,
+    read: Mapping[str, Any] | None = None,
     key: list[str] | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
@@ -75,6 +76,8 @@ def load(
 
     The mapping that was used and the options that were detected are saved in
     ``segmint.yaml`` under ``sources``, so the next load of the same source reads it alike.
+    ``options`` replaces the saved read options; ``read`` overrides some of them
+    (``{"sheet": "Ark1"}``).
     """
     ent = table_entity(project, table, key)
     path = str(file) if is_url(str(file)) else str(Path(file).resolve())
@@ -82,6 +85,8 @@ def load(
     known = project.config.source(name)
     saved = dict(known.mapping) if known and known.table == table else {}
     opts = options or (known.options if known and known.table == table else ReadOptions())
+    if read:
+        opts = opts.model_copy(update={k: v for k, v in read.items() if v is not None})
     report = load_source(
         project.engine,
         table,
