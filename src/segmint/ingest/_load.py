@@ -207,85 +207,45 @@ def load_source(
     validator = BatchValidator(entity, mapping, conv, file=file_label, source=source_name, now=now)
 
     stage = engine.temp_name("stage")
-    quarantine_parts: list[pa.Table] = []
-    reasons: dict[str, int] = {}
-    rows_read = 0
-    staged_any = False
     try:
-        for batch in src.batches:
-            result = validator.validate(batch)
-            rows_read += batch.num_rows
-            quarantine_parts.append(result.quarantine)
-            for k, v in result.reasons.items():
-                reasons[k] = reasons.get(k, 0) + v
-            if result.valid.num_rows or not staged_any:
-                if staged_any:
-                    engine.con.insert(stage, result.valid)
-                else:
-                    engine.con.create_table(stage, result.valid, temp=True, overwrite=True)
-                    staged_any = True
-            if progress:
-                progress(rows_read)
-        if not staged_any:  # a file with a header and no rows
-            schema = pa.schema([("_key", pa.string()), *entity.arrow_schema]).append(
-                pa.field(ROW, pa.int64())
-            )
-            engine.con.create_table(stage, schema.empty_table(), temp=True, overwrite=True)
+        staging = _stage(engine, stage, src, validator, entity, progress)
         if src.bad_rows:
-            quarantine_parts.append(_bad_row_entries(src, file_label))
-            reasons["bad_row"] = reasons.get("bad_row", 0) + len(src.bad_rows)
-
-        mapped = set(mapping.fields.values())
+            staging.add(_bad_row_entries(src, file_label), {"bad_row": len(src.bad_rows)})
         staged = engine.table(stage).mutate(
             _source=ibis.literal(source_name),
             _loaded_at=ibis.literal(loaded_at, type="timestamp"),
         )
         if "_key" not in staged.columns:
-            staged = staged.mutate(_key=_content_key(staged, entity, mapped))
+            staged = staged.mutate(_key=_content_key(staged, entity, set(mapping.fields.values())))
         ordered = ["_key", "_source", "_loaded_at", ROW]
         staged = staged.select(*ordered, *[c for c in staged.columns if c not in ordered])
-        # duplicate keys inside the file: the first occurrence loads, later ones are
-        # quarantined.  A hash aggregate finds them; the ranking runs on those keys only.
-        dup_keys = (
-            staged.group_by("_key").aggregate(n=staged.count()).filter(lambda t: t.n > 1)
-        ).select("_key")
-        clean = staged
-        if int(dup_keys.count().execute()):
-            among = staged.semi_join(dup_keys, "_key")
-            ranked = among.mutate(_dup=ibis.row_number().over(group_by="_key", order_by=among[ROW]))
-            dup_table = ranked.filter(ranked._dup > 0).drop("_dup").to_pyarrow()
-            quarantine_parts.append(_duplicate_entries(dup_table, entity, mapping, file_label))
-            reasons["duplicate_key"] = reasons.get("duplicate_key", 0) + dup_table.num_rows
-            dropped = ibis.memtable(dup_table.select([ROW]))
-            clean = staged.anti_join(dropped, ROW)
+        clean = _drop_duplicates(staged, staging, entity, mapping, file_label)
 
-        quarantine = pa.concat_tables(quarantine_parts) if quarantine_parts else None
-        rows_quarantined = quarantine.num_rows if quarantine is not None else 0
+        quarantine = staging.quarantine()
         rows_loaded = int(clean.count().execute())
-        rows_in = rows_read + len(src.bad_rows)
-        if rows_in != rows_loaded + rows_quarantined:  # the one invariant we never break
+        rows_in = staging.rows_read + len(src.bad_rows)
+        if rows_in != rows_loaded + quarantine.num_rows:  # the one invariant we never break
             raise AssertionError(
                 f"{file_label}: {rows_in} rows in but {rows_loaded} loaded + "
-                f"{rows_quarantined} quarantined"
+                f"{quarantine.num_rows} quarantined"
             )
         rows_updated = (
             int(clean.semi_join(engine.table(table), "_key").count().execute())
             if engine.has_table(table)
             else 0
         )
-        load_id = uuid.uuid4().hex[:12]
         report = LoadReport(
-            load_id=load_id,
+            load_id=uuid.uuid4().hex[:12],
             table=table,
             source=source_name,
             file=src.name,
             format=src.format,
             rows_in=rows_in,
             rows_loaded=rows_loaded,
-            rows_quarantined=rows_quarantined,
+            rows_quarantined=quarantine.num_rows,
             rows_new=rows_loaded - rows_updated,
             rows_updated=rows_updated,
-            reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            reasons=dict(sorted(staging.reasons.items(), key=lambda kv: -kv[1])),
             mapping=dict(mapping.fields),
             extra_columns=[mapping.extra_names[h] for h in mapping.extra],
             encoding=src.encoding,
@@ -302,12 +262,83 @@ def load_source(
                 engine.merge(table, _align(clean, engine.table(table).schema()))
             else:
                 engine.con.create_table(table, clean)
-            _replace_quarantine(engine, quarantine, source_name, file_label, table, load_id)
+            _replace_quarantine(engine, quarantine, source_name, file_label, table, report.load_id)
             report.seconds = round(time.perf_counter() - started, 3)
             _record_load(engine, report, loaded_at)
         return report
     finally:
         engine.drop(stage)
+
+
+@dataclass
+class _Staging:
+    """What staging found besides the valid rows: quarantine entries and reason counts."""
+
+    rows_read: int = 0
+    parts: list[pa.Table] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, entries: pa.Table, reasons: Mapping[str, int]) -> None:
+        self.parts.append(entries)
+        for k, v in reasons.items():
+            self.reasons[k] = self.reasons.get(k, 0) + v
+
+    def quarantine(self) -> pa.Table:
+        return pa.concat_tables(self.parts) if self.parts else QUARANTINE_SCHEMA.empty_table()
+
+
+def _stage(
+    engine: Engine,
+    stage: str,
+    src: RawSource,
+    validator: BatchValidator,
+    entity: Entity,
+    progress: Progress | None,
+) -> _Staging:
+    """Validate every batch; valid rows go to a temporary table, the rest to quarantine."""
+    staging = _Staging()
+    created = False
+    for batch in src.batches:
+        result = validator.validate(batch)
+        staging.rows_read += batch.num_rows
+        staging.add(result.quarantine, result.reasons)
+        if created and result.valid.num_rows:
+            engine.con.insert(stage, result.valid)
+        elif not created:
+            engine.con.create_table(stage, result.valid, temp=True, overwrite=True)
+            created = True
+        if progress:
+            progress(staging.rows_read)
+    if not created:  # a file with a header and no rows
+        schema = pa.schema([("_key", pa.string()), *entity.arrow_schema])
+        empty = schema.append(pa.field(ROW, pa.int64())).empty_table()
+        engine.con.create_table(stage, empty, temp=True, overwrite=True)
+    return staging
+
+
+def _drop_duplicates(
+    staged: ir.Table,
+    staging: _Staging,
+    entity: Entity,
+    mapping: ColumnMapping,
+    file_label: str,
+) -> ir.Table:
+    """Duplicate keys inside one file: the first occurrence loads, later ones are quarantined.
+
+    A hash aggregate finds the duplicated keys; the ranking runs on those keys only.
+    """
+    dup_keys = (
+        staged.group_by("_key").aggregate(n=staged.count()).filter(lambda t: t.n > 1)
+    ).select("_key")
+    if not int(dup_keys.count().execute()):
+        return staged
+    among = staged.semi_join(dup_keys, "_key")
+    ranked = among.mutate(_dup=ibis.row_number().over(group_by="_key", order_by=among[ROW]))
+    dups = ranked.filter(ranked._dup > 0).drop("_dup").to_pyarrow()
+    staging.add(
+        _duplicate_entries(dups, entity, mapping, file_label), {"duplicate_key": dups.num_rows}
+    )
+    return staged.anti_join(ibis.memtable(dups.select([ROW])), ROW)
 
 
 def _bad_row_entries(src: RawSource, file_label: str) -> pa.Table:
@@ -360,8 +391,8 @@ def _duplicate_entries(
     )
 
 
-def _examples(quarantine: pa.Table | None, per_reason: int = 3) -> list[dict[str, Any]]:
-    if quarantine is None or quarantine.num_rows == 0:
+def _examples(quarantine: pa.Table, per_reason: int = 3) -> list[dict[str, Any]]:
+    if quarantine.num_rows == 0:
         return []
     seen: dict[str, int] = {}
     out = []
@@ -374,14 +405,14 @@ def _examples(quarantine: pa.Table | None, per_reason: int = 3) -> list[dict[str
 
 def _replace_quarantine(
     engine: Engine,
-    quarantine: pa.Table | None,
+    quarantine: pa.Table,
     source: str,
     file_label: str,
     table: str,
     load_id: str,
 ) -> None:
     """This source's quarantine entries for this file are replaced by the new ones."""
-    q = quarantine if quarantine is not None else QUARANTINE_SCHEMA.empty_table()
+    q = quarantine
     n = q.num_rows
     q = q.append_column("table", pa.array([table] * n, pa.string()))
     q = q.append_column("_source", pa.array([source] * n, pa.string()))
