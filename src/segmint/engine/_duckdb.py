@@ -6,8 +6,10 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import parse_qsl
 
 from segmint.engine._base import Engine, register_engine
+from segmint.exceptions import EngineError
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -50,9 +52,26 @@ class DuckDBEngine(Engine):
         self.con.upsert(name, obj, on=on)
 
 
+#: DuckDB settings a URL may carry: duckdb:///store.duckdb?memory_limit=4GB&threads=2
+SETTINGS = frozenset({"memory_limit", "threads", "temp_directory", "max_temp_directory_size"})
+
+
+def duckdb_settings(url: str) -> dict[str, str]:
+    """The settings in the URL's query string; an unknown one is an error, not ignored."""
+    query = url.partition("?")[2]
+    settings = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    unknown = set(settings) - SETTINGS
+    if unknown:
+        raise EngineError(
+            f"unknown DuckDB setting(s) {', '.join(sorted(unknown))} in engine URL; "
+            f"use {', '.join(sorted(SETTINGS))}"
+        )
+    return settings
+
+
 def duckdb_path(url: str, base_dir: Path) -> str:
     """``duckdb:///store.duckdb`` -> a file relative to ``base_dir``; four slashes: absolute."""
-    rest = url.removeprefix("duckdb://")
+    rest = url.removeprefix("duckdb://").partition("?")[0]
     if rest in ("", "/", "/:memory:", ":memory:"):
         return ":memory:"
     path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
@@ -65,7 +84,7 @@ def connect_duckdb(url: str, base_dir: Path) -> DuckDBEngine:
     import ibis
 
     path = duckdb_path(url, base_dir)
-    con = ibis.duckdb.connect(path, **_OFFLINE)
+    con = ibis.duckdb.connect(path, **_OFFLINE, **duckdb_settings(url))
     return DuckDBEngine(con, url)
 
 

@@ -1,0 +1,59 @@
+"""The DuckDB engine: URLs, settings, transactions and keyed merges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from segmint.engine import connect
+from segmint.engine._duckdb import duckdb_path
+from segmint.exceptions import EngineError
+
+
+def test_paths_resolve_against_the_project(tmp_path: Path) -> None:
+    assert duckdb_path("duckdb:///store.duckdb", tmp_path) == str(tmp_path / "store.duckdb")
+    assert duckdb_path("duckdb:////abs/s.db?threads=1", tmp_path) == "/abs/s.db"
+    assert duckdb_path("duckdb:///:memory:", tmp_path) == ":memory:"
+
+
+def test_settings_from_url(tmp_path: Path) -> None:
+    eng = connect("duckdb:///s.duckdb?memory_limit=512MB&threads=1", base_dir=tmp_path)
+    raw = eng.con.con
+    assert raw.execute("select current_setting('threads')").fetchone() == (1,)
+    limit = raw.execute("select current_setting('memory_limit')").fetchone()
+    assert limit is not None
+    assert limit[0] == "488.2 MiB"  # DuckDB reports 512 MB in MiB
+    # nothing is fetched or loaded implicitly: extensions stay offline
+    autoinstall = raw.execute("select current_setting('autoinstall_known_extensions')")
+    assert autoinstall.fetchone() == (False,)
+    eng.close()
+    with pytest.raises(EngineError, match="unknown DuckDB setting"):
+        connect("duckdb:///s.duckdb?memroy_limit=1GB", base_dir=tmp_path)
+    with pytest.raises(EngineError, match="unknown engine 'postgres'"):
+        connect("postgres://x")
+
+
+def test_merge_and_transaction_rollback() -> None:
+    eng = connect("duckdb:///:memory:")
+    eng.write("t", pa.table({"_key": ["a", "b"], "v": [1, 2]}))
+    eng.merge("t", ibis.memtable(pa.table({"_key": ["b", "c"], "v": [20, 30]})))
+    assert eng.table("t").order_by("_key").to_pyarrow().to_pydict() == {
+        "_key": ["a", "b", "c"],
+        "v": [1, 20, 30],
+    }
+
+    def crashing_unit() -> None:
+        with eng.transaction():
+            eng.merge("t", ibis.memtable(pa.table({"_key": ["a", "d"], "v": [0, 4]})))
+            eng.write("u", pa.table({"x": [1]}))
+            with eng.transaction():  # nested: part of the same unit
+                eng.append("u", pa.table({"x": [2]}))
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        crashing_unit()
+    assert eng.table("t").order_by("_key").v.to_pyarrow().to_pylist() == [1, 20, 30]
+    assert not eng.has_table("u")
