@@ -37,6 +37,7 @@ HEADERS = {
     "kontakter.csv": "Kontakt-id;Kundenummer;Fornavn;Efternavn;E-mail;Telefon;Titel",
     "deals.csv": "deal_id,customer_id,created_date,closed_date,stage,amount,product,owner",
     "marked_virksomheder.csv": "nace_code,size_band,companies",
+    "webshop_konti.csv": "Kunde-id;E-mail;Mobil;Fornavn;Efternavn;Oprettet",
 }
 ENCODING = {
     "kunder.csv": "cp1252",
@@ -45,6 +46,7 @@ ENCODING = {
     "kontakter.csv": "cp1252",
     "email_handelser.csv": "utf-8-sig",
 }
+DELIMITER = {"webshop_konti.csv": ";"}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     encoding = ENCODING.get(name, "utf-8")
     raw = path.read_bytes()
     text = raw.decode(encoding)
-    delimiter = ";" if encoding == "cp1252" else ","
+    delimiter = DELIMITER.get(name, ";" if encoding == "cp1252" else ",")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     return rows[0], rows[1:]
 
@@ -93,8 +95,14 @@ def test_files_tables_and_sources(b2c_files: tuple[DemoData, dict[str, ExportFil
         "kampagner.csv",
         "kampagne_kontakter.csv",
         "marked_husstande.csv",
+        "webshop_konti.csv",
     }
     assert files["kunder.csv"].table == "customers"
+    assert (files["webshop_konti.csv"].table, files["webshop_konti.csv"].source) == (
+        "customers",
+        "webshop",
+    )
+    assert list(files).index("kunder.csv") < list(files).index("webshop_konti.csv")
     assert files["ordrer.csv"].table == "transactions"
     assert {files[f].table for f in ("email_handelser.csv", "web.jsonl", "kundeservice.csv")} == {
         "events"
@@ -188,6 +196,57 @@ def test_kunder_bad_rows(b2c_files: tuple[DemoData, dict[str, ExportFile]]) -> N
             assert r[col["E-mail"]].count("@") == 1
     good_ids = [r[col["Kundenummer"]] for n, r in by_row.items() if n not in f.bad_rows]
     assert len(set(good_ids)) == len(good_ids) == len(ids)
+
+
+def test_webshop_konti_writes_the_crm_details_another_way(
+    b2c_files: tuple[DemoData, dict[str, ExportFile]],
+) -> None:
+    data, files = b2c_files
+    f = files["webshop_konti.csv"]
+    assert f.bad_rows == {}
+    assert data.accounts is not None
+    header, rows = _read_csv(f.path)
+    col = {h: i for i, h in enumerate(header)}
+    accounts = data.accounts.to_pylist()
+    assert len(rows) == len(accounts) > 0.07 * N
+    crm_ids = set(data.tables["customers"]["customer_id"].to_pylist())
+    _, kunder = _read_csv(files["kunder.csv"].path)
+    crm_phone_written = {r[0]: r[4] for r in kunder}
+    assert data.identity_truth is not None
+    person = dict(
+        zip(
+            data.identity_truth["customer_id"].to_pylist(),
+            data.identity_truth["true_person"].to_pylist(),
+            strict=True,
+        )
+    )
+    restyled = 0
+    for r, a in zip(rows, accounts, strict=True):
+        assert r[col["Kunde-id"]] == a["customer_id"]
+        assert re.fullmatch(r"W\d{6}", a["customer_id"])
+        assert a["customer_id"] not in crm_ids
+        email = r[col["E-mail"]]
+        assert (email.strip().lower() or None) == a["email"]
+        assert email == "" or email != a["email"]  # upper, title case or padded
+        phone = r[col["Mobil"]]
+        if a["phone"] is None:
+            assert phone == ""
+        else:
+            parsed = phonenumbers.parse(phone, "DK")
+            assert (
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                == a["phone"]
+            )
+            crm = person[a["customer_id"]]
+            if crm in crm_phone_written:
+                assert phone != crm_phone_written[crm]
+                restyled += 1
+        assert r[col["Fornavn"]] == a["first_name"]
+        assert dt.date.fromisoformat(r[col["Oprettet"]]) == a["signup_date"]
+    assert restyled > 0.05 * N
+    assert any(re.fullmatch(r"\+45 \d\d \d\d \d\d \d\d", r[col["Mobil"]]) for r in rows)
+    assert any(r[col["E-mail"]].startswith(" ") for r in rows)
+    assert any(r[col["E-mail"]].isupper() for r in rows)
 
 
 def test_ordrer_amounts_dates_and_bad_rows(

@@ -78,7 +78,11 @@ def test_same_seed_gives_identical_data_and_another_seed_does_not() -> None:
 
 def test_truth_is_saved_and_reloaded(b2c: DemoData, tmp_path: Path) -> None:
     b2c.save_truth(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["truth.json", "truth_customers.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "truth.json",
+        "truth_customers.parquet",
+        "truth_identity.parquet",
+    ]
     truth, customers = load_truth(tmp_path)
     assert truth == json.loads(json.dumps(b2c.truth))
     assert customers.equals(b2c.customer_truth)

@@ -8,6 +8,13 @@ systems export them, with a few deliberately broken rows.
 from __future__ import annotations
 
 from segmint.demo._exports import ExportFile, write_exports
-from segmint.demo._generator import DemoData, generate, load_truth
+from segmint.demo._generator import DemoData, generate, load_identity_truth, load_truth
 
-__all__ = ["DemoData", "ExportFile", "generate", "load_truth", "write_exports"]
+__all__ = [
+    "DemoData",
+    "ExportFile",
+    "generate",
+    "load_identity_truth",
+    "load_truth",
+    "write_exports",
+]

@@ -12,6 +12,11 @@ Every generated row is in the files: loading them gives back the generated table
 except ``event_id`` and ``response_id`` (the files carry no key; ingest derives one from
 the content) and the planted bad rows.  Service tickets, which no listed export holds,
 go to ``kundeservice.csv`` with the datamodel's own field names as headers.
+
+The retailer's webshop exports its own account list, ``webshop_konti.csv`` (UTF-8, ``;``):
+a second source of ``customers`` whose emails and phones are the CRM's written another
+way (``ANNA.JENSEN@GMAIL.COM``, `` anna.jensen@gmail.com ``, ``+45 20 12 34 56``), so
+identity resolution has something to normalise and link.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ def write_exports(data: DemoData, folder: Path, seed: int = 0) -> list[ExportFil
         out.append(_contacts(rng, t["contacts"], folder))
     else:
         out.append(_people(rng, t["customers"], folder))
+        if data.accounts is not None:
+            # its own stream: the other files stay as they were before the webshop existed
+            out.append(_webshop(np.random.default_rng([seed, 8]), data.accounts, folder))
     out.append(_orders(rng, t["transactions"], folder))
     out.extend(_events(t["events"], folder))
     out.extend(_consents(rng, t["consents"], folder))
@@ -198,6 +206,57 @@ def _people(rng: np.random.Generator, c: pa.Table, folder: Path) -> ExportFile:
     return write_csv(
         folder / "kunder.csv", "customers", "crm", table, bad, rng, delimiter=";", encoding="cp1252"
     )
+
+
+#: the webshop's phone styles, none of which the CRM export uses (slices of E.164)
+_WEBSHOP_PHONE_SHAPES: dict[str, tuple[tuple[str | tuple[int, int], ...], ...]] = {
+    "+45": (
+        ("+45 ", (3, 5), " ", (5, 7), " ", (7, 9), " ", (9, 11)),  # +45 20 12 34 56
+        ((0, 11),),  # +4520123456
+        ("0045 ", (3, 11)),  # 0045 20123456
+    ),
+    "+46": (((0, 12),), ("0046 ", (3, 5), " ", (5, 8), " ", (8, 10), " ", (10, 12))),
+    "+47": (((0, 11),), ("0047 ", (3, 6), " ", (6, 8), " ", (8, 11))),
+    "+358": (((0, 13),), ("00358 ", (4, 6), " ", (6, 9), " ", (9, 13))),
+}
+
+
+def _webshop(rng: np.random.Generator, accounts: pa.Table, folder: Path) -> ExportFile:
+    """The webshop's accounts: emails in upper, title case or padded; phones restyled."""
+    email = accounts["email"].combine_chunks()
+    style = pa.array(rng.integers(0, 3, len(email)).astype(np.int8))
+    written = pc.choose(style, pc.utf8_upper(email), pc.utf8_title(email), ax.join(" ", email, " "))
+    cols = {
+        "Kunde-id": accounts["customer_id"],
+        "E-mail": written,
+        "Mobil": _webshop_phones(rng, accounts["phone"].combine_chunks()),
+        "Fornavn": accounts["first_name"],
+        "Efternavn": accounts["last_name"],
+        "Oprettet": fmt.dates(accounts["signup_date"], "%Y-%m-%d"),
+    }
+    return write_csv(
+        folder / "webshop_konti.csv",
+        "customers",
+        "webshop",
+        strings(cols),
+        [],
+        rng,
+        delimiter=";",
+        encoding="utf-8",
+    )
+
+
+def _webshop_phones(rng: np.random.Generator, phones: pa.Array) -> pa.Array:
+    out = pa.nulls(len(phones), pa.string())
+    for code, shapes in _WEBSHOP_PHONE_SHAPES.items():
+        variants = [
+            ax.join(*(p if isinstance(p, str) else pc.utf8_slice_codeunits(phones, *p) for p in s))
+            for s in shapes
+        ]
+        pick = pa.array(rng.integers(0, len(variants), len(phones)).astype(np.int8))
+        styled = pc.choose(pick, *variants) if len(variants) > 1 else variants[0]
+        out = pc.if_else(pc.fill_null(pc.starts_with(phones, code), False), styled, out)
+    return out
 
 
 def _companies(rng: np.random.Generator, c: pa.Table, folder: Path) -> ExportFile:

@@ -3,7 +3,9 @@
 :func:`generate` draws every table of the data model for a retailer (B2C) or a
 wholesaler (B2B) from the parameters in :mod:`segmint.demo._params`, and returns them with
 the planted parameters (``truth``) and each customer's latent draws (``customer_truth``),
-so that models fitted on the tables can be checked against what was planted.
+so that models fitted on the tables can be checked against what was planted.  The retailer
+also gets the webshop's own account list (``accounts``, a second source of customers) and
+the identity truth of every customer record (``identity_truth``, ``truth["identity"]``).
 
 Every step is vectorised over customers (numpy draws, Arrow string kernels); each part
 draws from its own random stream, derived from the seed and the part's name, so the
@@ -23,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from segmint.demo import _accounts, _b2b, _campaign, _engagement, _people, _purchases
 from segmint.demo import _arrow as ax
-from segmint.demo import _b2b, _campaign, _engagement, _people, _purchases
 from segmint.demo._params import NEEDS_CLASSES, Scenario
 from segmint.demo._places import STORES
 from segmint.demo._scenarios import B2B, B2C
@@ -38,6 +40,7 @@ T_END = float((OBSERVATION_END + 1 - HISTORY_START).astype(int))
 SIGNUP_GROWTH = 1.0  # signups per day grow linearly to (1 + growth) times the first day's
 TRUTH_JSON = "truth.json"
 TRUTH_PARQUET = "truth_customers.parquet"
+TRUTH_IDENTITY_PARQUET = "truth_identity.parquet"
 _STREAMS = (
     "signup",
     "people",
@@ -58,6 +61,7 @@ _STREAMS = (
     "contacts",
     "deals",
     "campaign_email",
+    "accounts",
 )
 _DEVICE_BY_AGE = (
     (0.15, 0.80, 0.05),
@@ -85,20 +89,32 @@ class DemoData:
         churn drivers, campaign baseline and CATE.
     timings
         Seconds spent per generation step (for the benchmark).
+    accounts
+        B2C: the webshop's own accounts, a second source of ``customers`` (datamodel
+        fields, values as ingest stores them); not part of ``tables["customers"]``, which
+        is the CRM.  ``None`` for B2B.
+    identity_truth
+        One row per customer record of either source: which person it really is
+        (``true_person``), its household, and what kind of record it is; the pairs the
+        linking rules are expected to merge are in ``truth["identity"]``.
     """
 
     tables: dict[str, pa.Table]
     truth: dict[str, Any]
     customer_truth: pa.Table
     timings: dict[str, float] = field(default_factory=dict)
+    accounts: pa.Table | None = None
+    identity_truth: pa.Table | None = None
 
     def save_truth(self, folder: Path) -> None:
-        """Write ``truth.json`` and ``truth_customers.parquet`` into ``folder``."""
+        """Write ``truth.json``, ``truth_customers.parquet`` and ``truth_identity.parquet``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.truth, indent=2, ensure_ascii=False)
         (folder / TRUTH_JSON).write_text(text + "\n", encoding="utf-8")
         pq.write_table(self.customer_truth, folder / TRUTH_PARQUET)
+        if self.identity_truth is not None:
+            pq.write_table(self.identity_truth, folder / TRUTH_IDENTITY_PARQUET)
 
 
 def load_truth(folder: Path) -> tuple[dict[str, Any], pa.Table]:
@@ -106,6 +122,11 @@ def load_truth(folder: Path) -> tuple[dict[str, Any], pa.Table]:
     folder = Path(folder)
     truth = json.loads((folder / TRUTH_JSON).read_text(encoding="utf-8"))
     return truth, pq.read_table(folder / TRUTH_PARQUET)
+
+
+def load_identity_truth(folder: Path) -> pa.Table:
+    """Read back ``truth_identity.parquet`` (one row per customer record)."""
+    return pq.read_table(Path(folder) / TRUTH_IDENTITY_PARQUET)
 
 
 def _signups(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -167,6 +188,13 @@ def generate(
         devices = np.array(_DEVICE_BY_AGE)
     group = ax.categorical_by(rng("groups"), np.array(sc.group_by_band), band)
     base = _engagement.Base(sc, HISTORY_START, T_END, ids, group, band, t0)
+    accounts = (
+        None
+        if b2b
+        else _accounts.webshop_accounts(
+            rng("accounts"), sc, tables["customers"], HISTORY_START, OBSERVATION_END
+        )
+    )
     lap("customers")
 
     consents = _engagement.consents(rng("consents"), base)
@@ -298,8 +326,16 @@ def generate(
         camp,
         favourite,
     )
+    identity_truth, truth["identity"] = _accounts.identity_truth(tables["customers"], accounts)
     lap("truth")
-    return DemoData(tables, truth, customer_truth, timings)
+    return DemoData(
+        tables,
+        truth,
+        customer_truth,
+        timings,
+        accounts=None if accounts is None else accounts.table,
+        identity_truth=identity_truth,
+    )
 
 
 def _last_order_before(purchases: _purchases.Purchases, day: float, n: int) -> np.ndarray:
