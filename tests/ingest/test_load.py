@@ -447,3 +447,34 @@ def test_saved_mapping_survives_a_renamed_column_and_yields_to_map(
     report = service.load(project, "customers", f, mapping={"Kundenummer": "customer_id"})
     assert report.mapping == {"Kundenummer": "customer_id"}
     assert report.extra_columns == ["nr"]
+
+
+def test_text_extra_columns_that_hold_only_numbers_become_numbers(
+    project: Project, tmp_path: Path
+) -> None:
+    f = tmp_path / "svar.csv"
+    f.write_bytes(
+        (
+            "Kundenummer;Dato;Point;Score;Kommentar;Tom\n"
+            "1;01-02-2024;12;1,5;god;\n"
+            "2;01-02-2024;7;2;12;\n"
+            "3;01-02-2024;;1.234,5;n/a;\n"
+        ).encode("cp1252")
+    )
+    service.load(project, "survey_responses", f)
+    t = project.engine.table("survey_responses")
+    schema = t.schema()
+    assert (str(schema["point"]), str(schema["score"]), str(schema["kommentar"])) == (
+        "int64",
+        "float64",
+        "string",
+    )
+    assert str(schema["tom"]) == "string"  # never held a value: stays text
+    rows = t.order_by("customer_id").to_pyarrow().to_pylist()
+    assert [(r["point"], r["score"], r["kommentar"]) for r in rows] == [
+        (12, 1.5, "god"),
+        (7, 2.0, "12"),
+        (None, 1234.5, "n/a"),
+    ]
+    # rows without an id get their content key as id
+    assert all(r["response_id"] == r["_key"] and len(r["_key"]) == 32 for r in rows)

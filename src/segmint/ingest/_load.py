@@ -31,6 +31,7 @@ from segmint.ingest import _sniff as sniff
 from segmint.ingest._mapping import ColumnMapping, map_columns
 from segmint.ingest._readers import ROW, RawSource, open_source
 from segmint.ingest._validate import (
+    NUMERIC_PREFIX,
     QUARANTINE_SCHEMA,
     BatchValidator,
     Conventions,
@@ -76,18 +77,18 @@ def decide_conventions(
 ) -> Conventions:
     """Number and date formats for the whole file, from its sample unless given."""
     numeric = [h for h, f in mapping.fields.items() if entity.field(f).type in ("integer", "float")]
-    values = [v for h in numeric for v in source.sample.get(h, [])]
+    # extra columns may hold numbers too (survey answers, market sizes): they vote as well
+    values = [v for h in [*numeric, *mapping.extra] for v in source.sample.get(h, [])]
     decimal: str
     thousands: str
     if options.decimal is not None:
         decimal = options.decimal
-        thousands = (
-            options.thousands if options.thousands is not None else ("." if decimal == "," else "")
-        )
+        thousands = "." if decimal == "," else ""
     elif values:
         decimal, thousands = sniff.detect_number_format(values, source.delimiter)
     else:
-        decimal, thousands = ("," if source.delimiter == ";" else "."), ""
+        decimal = "," if source.delimiter == ";" else "."
+        thousands = "." if decimal == "," else ""
     if options.thousands is not None:
         thousands = options.thousands
     dates: dict[str, str | None] = {}
@@ -107,6 +108,20 @@ def _content_key(t: ir.Table, entity: Entity, mapped: set[str]) -> ir.StringValu
     hashed = ibis.literal("\x1f").join(parts).hexdigest("md5")
     key_value = t[entity.key[0]].cast("string") if entity.key[0] in mapped else None
     return hashed if key_value is None else key_value.fill_null(hashed)
+
+
+def _type_extras(staged: ir.Table, validator: BatchValidator) -> ir.Table:
+    """Text extra columns that held only numbers in the whole file become numbers."""
+    parsed = [c for c in staged.columns if c.startswith(NUMERIC_PREFIX)]
+    if not parsed:
+        return staged
+    replace = {}
+    for col in parsed:
+        name = col.removeprefix(NUMERIC_PREFIX)
+        kind = validator.extra_types.type_of(name)
+        if kind != "string":
+            replace[name] = staged[col].cast(kind)
+    return staged.mutate(**replace).drop(*parsed)
 
 
 def _align(staged: ir.Table, target_schema: ibis.Schema) -> ir.Table:
@@ -215,8 +230,13 @@ def load_source(
             _source=ibis.literal(source_name),
             _loaded_at=ibis.literal(loaded_at, type="timestamp"),
         )
+        staged = _type_extras(staged, validator)
         if "_key" not in staged.columns:
-            staged = staged.mutate(_key=_content_key(staged, entity, set(mapping.fields.values())))
+            mapped = set(mapping.fields.values())
+            staged = staged.mutate(_key=_content_key(staged, entity, mapped))
+            # rows without an id get their content key as id, so they can be referred to
+            key_field = entity.key[0]
+            staged = staged.mutate(**{key_field: staged[key_field].fill_null(staged._key)})
         ordered = ["_key", "_source", "_loaded_at", ROW]
         staged = staged.select(*ordered, *[c for c in staged.columns if c not in ordered])
         clean = _drop_duplicates(staged, staging, entity, mapping, file_label)

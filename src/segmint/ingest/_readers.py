@@ -241,6 +241,10 @@ def _excel_column(values: list[Any]) -> pa.Array:
     if present and all(isinstance(v, bool) for v in present):
         return pa.array([v if isinstance(v, bool) else None for v in values], pa.bool_())
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        if all(float(v).is_integer() for v in present):
+            return pa.array(
+                [int(v) if v is not None and v != "" else None for v in values], pa.int64()
+            )
         return pa.array(
             [float(v) if isinstance(v, int | float) else None for v in values], pa.float64()
         )

@@ -101,6 +101,32 @@ class Conventions:
     default_country: str = "DK"
 
 
+#: staged beside a text extra column: its values parsed as numbers
+NUMERIC_PREFIX = "__number__"
+
+
+@dataclass
+class ExtraTypes:
+    """Which text extra columns held only numbers (whole numbers), over all batches."""
+
+    numeric: dict[str, bool] = field(default_factory=dict)
+    integral: dict[str, bool] = field(default_factory=dict)
+    seen: dict[str, bool] = field(default_factory=dict)
+
+    def observe(self, name: str, numbers: pa.Array, bad: np.ndarray) -> None:
+        present = pc.is_valid(numbers)
+        whole = pc.all(pc.equal(pc.round(numbers), numbers)).as_py() is not False
+        self.numeric[name] = self.numeric.get(name, True) and not bad.any()
+        self.integral[name] = self.integral.get(name, True) and whole
+        self.seen[name] = self.seen.get(name, False) or bool(pc.any(present).as_py())
+
+    def type_of(self, name: str) -> str:
+        """``int64``, ``float64`` or ``string`` for extra column ``name``."""
+        if not (self.numeric.get(name) and self.seen.get(name)):
+            return "string"
+        return "int64" if self.integral.get(name) else "float64"
+
+
 @dataclass
 class Validated:
     """One batch after validation."""
@@ -199,6 +225,7 @@ class BatchValidator:
         self.conventions = conventions
         self.file = file
         self.source = source
+        self.extra_types = ExtraTypes()
         self.now = (now or datetime.now(UTC)).replace(tzinfo=None)
 
     # -- per field ------------------------------------------------------------------------
@@ -372,7 +399,18 @@ class BatchValidator:
         fields = {f.name: out[f.name] for f in self.entity.fields}
         for header in self.mapping.extra:
             raw = table.column(header).combine_chunks()
-            fields[self.mapping.extra_names[header]] = _clean_text(raw) if _is_text(raw) else raw
+            name = self.mapping.extra_names[header]
+            if not _is_text(raw):
+                fields[name] = raw
+                continue
+            text = _clean_text(raw)
+            fields[name] = text
+            # keep a parsed copy too: the column becomes numeric if every batch agrees
+            numbers, bad = sniff.parse_numbers(
+                text, self.conventions.decimal, self.conventions.thousands
+            )
+            fields[NUMERIC_PREFIX + name] = numbers
+            self.extra_types.observe(name, numbers, _mask(bad))
         fields[ROW] = table.column(ROW).combine_chunks()
         key = self._row_key(fields)
         typed = pa.table(fields if key is None else {"_key": key, **fields})
