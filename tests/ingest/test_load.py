@@ -478,3 +478,19 @@ def test_text_extra_columns_that_hold_only_numbers_become_numbers(
     ]
     # rows without an id get their content key as id
     assert all(r["response_id"] == r["_key"] and len(r["_key"]) == 32 for r in rows)
+
+
+def test_a_later_file_that_disagrees_on_a_type_widens_the_column(
+    project: Project, tmp_path: Path
+) -> None:
+    def load(name: str, text: str) -> None:
+        f = tmp_path / f"{name}.csv"
+        f.write_text(text)
+        service.load(project, "customers", f)
+
+    load("a", "customer_id,point,score\n1,12,3\n")
+    load("b", "customer_id,point,score\n2,n/a,2.5\n")
+    t = project.engine.table("customers")
+    assert (str(t.schema()["point"]), str(t.schema()["score"])) == ("string", "float64")
+    rows = t.order_by("customer_id").select("point", "score").to_pyarrow().to_pylist()
+    assert rows == [{"point": "12", "score": 3.0}, {"point": "n/a", "score": 2.5}]

@@ -148,11 +148,13 @@ def _widen_target(engine: Engine, name: str, staged: ir.Table) -> None:
         if col not in tschema:
             changes[col] = ibis.null().cast(dtype)
         elif tschema[col] != dtype and col not in BOOKKEEPING_COLUMNS:
-            if tschema[col].is_string():
-                continue  # the staged values are cast to text on insert
-            if (tschema[col].is_numeric() and dtype.is_numeric()) and tschema[col].is_floating():
-                continue
-            changes[col] = target[col].cast("string")
+            have = tschema[col]
+            if have.is_string() or (have.is_floating() and dtype.is_numeric()):
+                continue  # the staged values are cast to the column's type on insert
+            if have.is_integer() and dtype.is_floating():
+                changes[col] = target[col].cast("float64")
+            else:
+                changes[col] = target[col].cast("string")
     if changes:
         engine.write(name, target.mutate(**changes))
 
