@@ -1,0 +1,229 @@
+"""Runs: one recorded, atomic execution of a project (traits -> segments -> snapshots).
+
+A run first computes everything into work tables, then publishes it in one unit of work:
+the snapshot, deltas and sizes of every segment, the customer traits, and its own record
+as ``succeeded``. If anything fails before or during publishing, nothing of it is visible:
+the previous run's results stay current and the run is recorded as ``failed`` with the
+error. A run killed outside Python's control stays ``running`` in the record; the next run
+marks such runs ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from segmint.engine import Engine
+from segmint.segments import _snapshots as snapshots
+
+RUNS = "runs"
+TRAITS = "customer_traits"
+
+RUN_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("as_of", pa.timestamp("us")),
+        ("started_at", pa.timestamp("us")),
+        ("finished_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("customers", pa.int64()),
+        ("segments", pa.int64()),
+        ("seconds", pa.float64()),
+        ("error", pa.string()),
+    ]
+)
+
+
+class Evaluation(Protocol):
+    """What a run evaluates: the customer base with traits, and members per segment."""
+
+    def __call__(self, engine: Engine, as_of: datetime) -> tuple[ir.Table, dict[str, ir.Table]]: ...
+
+
+@dataclass
+class SegmentResult:
+    size: int
+    entered: int
+    exited: int
+
+
+@dataclass
+class RunResult:
+    """What one run found."""
+
+    run_id: str
+    as_of: datetime
+    status: str
+    customers: int
+    seconds: float
+    segments: dict[str, SegmentResult] = field(default_factory=dict)
+    previous_run: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable by time: run ids order runs."""
+    return now.strftime("%Y%m%dT%H%M%S%f")
+
+
+def last_successful_run(engine: Engine) -> str | None:
+    if not engine.has_table(RUNS):
+        return None
+    r = engine.table(RUNS)
+    ok = r.filter(r.status == "succeeded")
+    value = ok.run_id.max().execute()
+    return None if value is None or value != value else str(value)  # NaN-safe
+
+
+def _record(engine: Engine, row: dict[str, Any]) -> None:
+    """Insert or replace the record of one run."""
+    table = pa.Table.from_pylist([row], schema=RUN_SCHEMA)
+    if not engine.has_table(RUNS):
+        engine.write(RUNS, table)
+        return
+    engine.merge(RUNS, ibis.memtable(table), on="run_id")
+
+
+def _mark_interrupted(engine: Engine) -> None:
+    if not engine.has_table(RUNS):
+        return
+    r = engine.table(RUNS)
+    stale = r.filter(r.status == "running").to_pyarrow()
+    for row in stale.to_pylist():
+        row.update(status="interrupted", error="the process ended before the run finished")
+        _record(engine, row)
+
+
+def run(
+    engine: Engine,
+    evaluate: Evaluation,
+    *,
+    as_of: datetime | None = None,
+    keep_snapshots: int = 10,
+    progress: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+) -> RunResult:
+    """Evaluate and publish one run; see the module docstring for the guarantees."""
+    say = progress or (lambda _m: None)
+    started = (now or datetime.now(UTC)).replace(tzinfo=None)
+    as_of = as_of or started
+    run_id = new_run_id(started)
+    clock = time.perf_counter()
+    _mark_interrupted(engine)
+    previous = last_successful_run(engine)
+    record: dict[str, Any] = {
+        "run_id": run_id,
+        "as_of": as_of,
+        "started_at": started,
+        "finished_at": None,
+        "status": "running",
+        "customers": None,
+        "segments": None,
+        "seconds": None,
+        "error": None,
+    }
+    _record(engine, record)
+    work: list[str] = []
+    try:
+        say("Computing traits")
+        base, members = evaluate(engine, as_of)
+        base_name = engine.temp_name("run_base")
+        engine.write(base_name, base, temp=True)
+        work.append(base_name)
+        say(f"Evaluating {len(members)} segments")
+        staged: dict[str, ir.Table] = {}
+        for name, m in members.items():
+            tmp = engine.temp_name("run_members")
+            engine.write(tmp, m.select(customer_id=m.customer_id.cast("string")), temp=True)
+            work.append(tmp)
+            staged[name] = engine.table(tmp)
+        current_name = engine.temp_name("run_current")
+        engine.write(current_name, snapshots.stack_members(staged), temp=True)
+        work.append(current_name)
+        current = engine.table(current_name)
+        customers = engine.count(base_name)
+        say("Publishing")
+        with engine.transaction():
+            snapshots.publish(
+                engine,
+                run_id=run_id,
+                as_of=as_of,
+                current=current,
+                previous_run=previous,
+                segments=list(members),
+            )
+            base_t = engine.table(base_name)
+            engine.write(
+                TRAITS,
+                base_t.mutate(
+                    run_id=ibis.literal(run_id), as_of=ibis.literal(as_of, type="timestamp")
+                ),
+            )
+            record.update(
+                status="succeeded",
+                finished_at=datetime.now(UTC).replace(tzinfo=None),
+                customers=customers,
+                segments=len(members),
+                seconds=round(time.perf_counter() - clock, 3),
+            )
+            _record(engine, record)
+        kept = _recent_successful(engine, keep_snapshots)
+        snapshots.prune_snapshots(engine, kept)
+    except BaseException as e:
+        record.update(
+            status="failed",
+            finished_at=datetime.now(UTC).replace(tzinfo=None),
+            seconds=round(time.perf_counter() - clock, 3),
+            error=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}",
+        )
+        _record(engine, record)
+        raise
+    finally:
+        for name in work:
+            engine.drop(name)
+    return RunResult(
+        run_id=run_id,
+        as_of=as_of,
+        status="succeeded",
+        customers=customers,
+        seconds=record["seconds"],
+        segments=segment_results(engine, run_id),
+        previous_run=previous,
+    )
+
+
+def _recent_successful(engine: Engine, n: int) -> list[str]:
+    r = engine.table(RUNS)
+    ok = r.filter(r.status == "succeeded").order_by(ibis.desc("run_id")).limit(n)
+    return [str(x) for x in ok.run_id.to_pyarrow().to_pylist()]
+
+
+def segment_results(engine: Engine, run_id: str) -> dict[str, SegmentResult]:
+    s = engine.table(snapshots.SIZES)
+    rows = s.filter(s.run_id == run_id).order_by("segment").to_pyarrow().to_pylist()
+    return {r["segment"]: SegmentResult(r["size"], r["entered"], r["exited"]) for r in rows}
+
+
+def runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs, newest first."""
+    if not engine.has_table(RUNS):
+        return []
+    r = engine.table(RUNS).order_by(ibis.desc("run_id")).limit(limit)
+    return list(r.to_pyarrow().to_pylist())
+
+
+def sizes_over_time(engine: Engine, segment: str) -> list[dict[str, Any]]:
+    if not engine.has_table(snapshots.SIZES):
+        return []
+    s = engine.table(snapshots.SIZES)
+    return list(s.filter(s.segment == segment).order_by("run_id").to_pyarrow().to_pylist())

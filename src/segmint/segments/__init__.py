@@ -1,0 +1,1 @@
+"""Segments: the rule language, built-in families (RFM, lifecycle, value tiers), evaluation."""

@@ -1,0 +1,159 @@
+"""Snapshots, deltas and history: what each run found, and what changed since the last.
+
+Every run writes, in one unit of work:
+
+``segment_snapshots`` (run_id, segment, customer_id)
+    who was in each segment at that run (older runs pruned to ``keep_snapshots``);
+``segment_deltas`` (run_id, as_of, segment, customer_id, change)
+    ``entered`` / ``exited`` against the previous successful run (kept forever: the history
+    of every customer and the feed for destinations that sync changes);
+``segment_sizes`` (run_id, as_of, segment, size, entered, exited)
+    the size of every segment over time;
+``segment_current`` (segment, customer_id)
+    the latest membership, for quick look-ups.
+
+A run that fails publishes nothing: the previous snapshot stays the current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+
+from segmint.engine import Engine
+
+SNAPSHOTS = "segment_snapshots"
+DELTAS = "segment_deltas"
+SIZES = "segment_sizes"
+CURRENT = "segment_current"
+
+
+def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
+    """One table (segment, customer_id) from a member table per segment."""
+    parts = [
+        m.select(
+            segment=ibis.literal(name, type="string"), customer_id=m.customer_id.cast("string")
+        )
+        for name, m in members.items()
+    ]
+    if not parts:
+        schema = ibis.schema({"segment": "string", "customer_id": "string"})
+        return ibis.memtable({"segment": [], "customer_id": []}, schema=schema)
+    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+
+
+def previous_members(engine: Engine, previous_run: str | None) -> ir.Table | None:
+    """Membership (segment, customer_id) of ``previous_run``, if it is still stored."""
+    if previous_run is None or not engine.has_table(SNAPSHOTS):
+        return None
+    snap = engine.table(SNAPSHOTS)
+    return snap.filter(snap.run_id == previous_run).select("segment", "customer_id")
+
+
+def deltas(current: ir.Table, previous: ir.Table | None) -> ir.Table:
+    """Entered and exited (segment, customer_id, change) between two memberships.
+
+    A segment that is new in this run has every member ``entered``; one that was removed
+    from the project has every former member ``exited``.
+    """
+    if previous is None:
+        return current.mutate(change=ibis.literal("entered"))
+    entered = current.anti_join(previous, ["segment", "customer_id"]).mutate(
+        change=ibis.literal("entered")
+    )
+    exited = previous.anti_join(current, ["segment", "customer_id"]).mutate(
+        change=ibis.literal("exited")
+    )
+    return entered.union(exited)
+
+
+def sizes(current: ir.Table, changes: ir.Table, segments: list[str]) -> ir.Table:
+    """Size, entered and exited per segment (segments with no members get a 0 row)."""
+    size = current.group_by("segment").aggregate(size=current.count())
+    moved = changes.group_by("segment").aggregate(
+        entered=(changes.change == "entered").sum(),
+        exited=(changes.change == "exited").sum(),
+    )
+    names = ibis.memtable({"segment": segments}, schema=ibis.schema({"segment": "string"}))
+    joined = names.left_join(size, "segment").left_join(moved, "segment")
+    return joined.select(
+        segment=names.segment,
+        size=joined["size"].fill_null(0).cast("int64"),
+        entered=joined["entered"].fill_null(0).cast("int64"),
+        exited=joined["exited"].fill_null(0).cast("int64"),
+    )
+
+
+def publish(
+    engine: Engine,
+    *,
+    run_id: str,
+    as_of: datetime,
+    current: ir.Table,
+    previous_run: str | None,
+    segments: list[str],
+) -> None:
+    """Write snapshot, deltas, sizes and current membership of one run.
+
+    Call inside ``engine.transaction()``: together with the run record these writes are
+    one unit of work.
+    """
+    changes = deltas(current, previous_members(engine, previous_run))
+    stamp = {
+        "run_id": ibis.literal(run_id, type="string"),
+        "as_of": ibis.literal(as_of, type="timestamp"),
+    }
+    engine.append(
+        SNAPSHOTS,
+        current.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
+    )
+    engine.append(
+        DELTAS,
+        changes.select(
+            run_id=stamp["run_id"],
+            as_of=stamp["as_of"],
+            segment="segment",
+            customer_id="customer_id",
+            change="change",
+        ),
+    )
+    sized = sizes(current, changes, segments)
+    engine.append(
+        SIZES,
+        sized.select(
+            run_id=stamp["run_id"],
+            as_of=stamp["as_of"],
+            segment="segment",
+            size="size",
+            entered="entered",
+            exited="exited",
+        ),
+    )
+    engine.write(CURRENT, current)
+
+
+def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
+    """Keep the snapshots of ``keep_runs`` only (deltas and sizes are never pruned)."""
+    if not engine.has_table(SNAPSHOTS):
+        return
+    snap = engine.table(SNAPSHOTS)
+    keep = ibis.memtable({"run_id": keep_runs}, schema=ibis.schema({"run_id": "string"}))
+    engine.write(SNAPSHOTS, snap.semi_join(keep, "run_id"))
+
+
+def members_at(engine: Engine, run_id: str, segment: str) -> ir.Table:
+    """Members of ``segment`` at ``run_id``, rebuilt from deltas (works after pruning)."""
+    d = engine.table(DELTAS)
+    upto = d.filter((d.segment == segment) & (d.run_id <= run_id))
+    last = upto.group_by("customer_id").aggregate(run_id=upto.run_id.max())
+    latest = upto.semi_join(last, ["customer_id", "run_id"])
+    return latest.filter(latest.change == "entered").select("customer_id")
+
+
+def customer_history(engine: Engine, customer_id: str) -> ir.Table:
+    """Every segment a customer entered or left, run by run."""
+    d = engine.table(DELTAS)
+    return d.filter(d.customer_id == customer_id).order_by(["run_id", "segment"])

@@ -1,0 +1,1 @@
+"""Traits: per-customer values computed in the engine (recency, spend, engagement, ...)."""

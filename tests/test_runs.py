@@ -1,0 +1,167 @@
+"""Runs: snapshots, deltas, sizes and history across runs; a failed run publishes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pytest
+
+from segmint import runs
+from segmint.engine import Engine, connect
+from segmint.segments import _snapshots as snapshots
+
+
+def _evaluation(members: dict[str, list[str]], customers: list[str]) -> runs.Evaluation:
+    def evaluate(engine: Engine, as_of: datetime) -> tuple[ir.Table, dict[str, ir.Table]]:
+        base = ibis.memtable(pa.table({"customer_id": customers, "x": list(range(len(customers)))}))
+        return base, {
+            name: ibis.memtable(pa.table({"customer_id": pa.array(ids, pa.string())}))
+            for name, ids in members.items()
+        }
+
+    return evaluate
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return connect("duckdb:///:memory:")
+
+
+CUSTOMERS = ["1", "2", "3", "4", "5"]
+RUN_MEMBERS = [
+    {"vip": ["1", "2"], "lapsed": ["4"]},
+    {"vip": ["2", "3"], "lapsed": ["4", "5"]},
+    {"vip": ["3"], "lapsed": [], "new": ["1"]},
+]
+
+
+def _three_runs(engine: Engine) -> list[runs.RunResult]:
+    return [
+        runs.run(
+            engine,
+            _evaluation(m, CUSTOMERS),
+            as_of=datetime(2026, 1, i + 1),
+            now=datetime(2026, 1, i + 1, 12),
+        )
+        for i, m in enumerate(RUN_MEMBERS)
+    ]
+
+
+def _rows(engine: Engine, table: str, cols: list[str]) -> list[tuple]:
+    t = engine.table(table).order_by(cols)
+    return [tuple(r[c] for c in cols) for r in t.to_pyarrow().to_pylist()]
+
+
+def test_deltas_sizes_and_history_are_exact_across_three_runs(engine: Engine) -> None:
+    r1, r2, r3 = _three_runs(engine)
+    assert (r1.previous_run, r2.previous_run, r3.previous_run) == (None, r1.run_id, r2.run_id)
+    assert _rows(engine, "segment_deltas", ["run_id", "segment", "customer_id", "change"]) == [
+        (r1.run_id, "lapsed", "4", "entered"),
+        (r1.run_id, "vip", "1", "entered"),
+        (r1.run_id, "vip", "2", "entered"),
+        (r2.run_id, "lapsed", "5", "entered"),
+        (r2.run_id, "vip", "1", "exited"),
+        (r2.run_id, "vip", "3", "entered"),
+        (r3.run_id, "lapsed", "4", "exited"),
+        (r3.run_id, "lapsed", "5", "exited"),
+        (r3.run_id, "new", "1", "entered"),
+        (r3.run_id, "vip", "2", "exited"),
+    ]
+    assert {k: (v.size, v.entered, v.exited) for k, v in r3.segments.items()} == {
+        "lapsed": (0, 0, 2),
+        "new": (1, 1, 0),
+        "vip": (1, 0, 1),
+    }
+    assert [
+        (s["size"], s["entered"], s["exited"]) for s in runs.sizes_over_time(engine, "vip")
+    ] == [
+        (2, 2, 0),
+        (2, 1, 1),
+        (1, 0, 1),
+    ]
+    history = snapshots.customer_history(engine, "1").to_pyarrow().to_pylist()
+    assert [(h["as_of"].day, h["segment"], h["change"]) for h in history] == [
+        (1, "vip", "entered"),
+        (2, "vip", "exited"),
+        (3, "new", "entered"),
+    ]
+    # membership at any run can be rebuilt from deltas alone
+    for r, expected in zip((r1, r2, r3), RUN_MEMBERS, strict=True):
+        for seg in ("vip", "lapsed"):
+            got = sorted(
+                snapshots.members_at(engine, r.run_id, seg).customer_id.to_pyarrow().to_pylist()
+            )
+            assert got == sorted(expected.get(seg, [])), (r.run_id, seg)
+    assert _rows(engine, "segment_current", ["segment", "customer_id"]) == [
+        ("new", "1"),
+        ("vip", "3"),
+    ]
+    assert engine.count("customer_traits") == 5
+    assert [r["status"] for r in runs.runs(engine)] == ["succeeded"] * 3
+
+
+def test_a_crash_mid_run_keeps_the_previous_snapshot(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 1))
+    before = {
+        t: engine.table(t).to_pyarrow()
+        for t in (
+            "segment_snapshots",
+            "segment_deltas",
+            "segment_sizes",
+            "segment_current",
+            "customer_traits",
+        )
+    }
+
+    real_publish = snapshots.publish
+
+    def publish_then_crash(engine: Engine, **kwargs: object) -> None:
+        real_publish(engine, **kwargs)  # type: ignore[arg-type]  # every write happens...
+        raise OSError("disk full")  # ...and then the process fails before the commit
+
+    monkeypatch.setattr(runs.snapshots, "publish", publish_then_crash)
+    with pytest.raises(OSError, match="disk full"):
+        runs.run(engine, _evaluation(RUN_MEMBERS[1], CUSTOMERS), now=datetime(2026, 1, 2))
+    for t, table in before.items():
+        assert engine.table(t).to_pyarrow().equals(table), t
+    records = runs.runs(engine)
+    assert [r["status"] for r in records] == ["failed", "succeeded"]
+    assert "disk full" in records[0]["error"]
+    assert runs.last_successful_run(engine) == records[1]["run_id"]
+
+
+def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
+    runs._record(
+        engine,
+        {
+            "run_id": "20260101T000000000000",
+            "as_of": datetime(2026, 1, 1),
+            "started_at": datetime(2026, 1, 1),
+            "finished_at": None,
+            "status": "running",
+            "customers": None,
+            "segments": None,
+            "seconds": None,
+            "error": None,
+        },
+    )
+    runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 2))
+    assert [r["status"] for r in runs.runs(engine)] == ["succeeded", "interrupted"]
+
+
+def test_snapshots_are_pruned_but_history_is_not(engine: Engine) -> None:
+    for i in range(4):
+        runs.run(
+            engine,
+            _evaluation(RUN_MEMBERS[i % 3], CUSTOMERS),
+            keep_snapshots=2,
+            now=datetime(2026, 1, i + 1),
+        )
+    snap_runs = engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()
+    assert len(snap_runs) == 2
+    assert engine.table("segment_sizes").run_id.nunique().execute() == 4
