@@ -243,6 +243,59 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     )
 
 
+@app.command()
+def members(
+    segment: Annotated[str, typer.Argument(help="Segment name.")],
+    project: ProjectOpt = Path("."),
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who is in SEGMENT (as of the last run)."""
+    with _user_errors():
+        proj = service.open_project(project)
+        ids = service.members(proj, segment, limit=limit)
+        proj.close()
+    if as_json:
+        _print_json({"segment": segment, "customer_ids": ids})
+        return
+    for i in ids:
+        out.print(i)
+
+
+@app.command()
+def customer(
+    customer_id: Annotated[str, typer.Argument(help="Any customer id of the person.")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """One customer: records from every source, traits, segments and history."""
+    with _user_errors():
+        proj = service.open_project(project)
+        view = service.customer(proj, customer_id)
+        proj.close()
+    if as_json:
+        _print_json(view.to_dict())
+        return
+    out.rule(f"customer {view.customer_id}")
+    for rec in view.records:
+        shown = {k: v for k, v in rec.items() if v is not None and not k.startswith("_")}
+        out.print(
+            f"[bold]{rec.get('_source')}[/]: " + ", ".join(f"{k}={v}" for k, v in shown.items())
+        )
+    if view.traits:
+        t = Table("trait", "value", title="Traits (last run)")
+        for k, v in view.traits.items():
+            if v is not None and k not in ("customer_id",):
+                t.add_row(k, str(v))
+        out.print(t)
+    out.print("Segments: " + (", ".join(view.segments) or "none"))
+    if view.history:
+        h = Table("run", "as of", "segment", "change", title="History")
+        for e in view.history:
+            h.add_row(str(e["run_id"]), str(e["as_of"])[:10], e["segment"], e["change"])
+        out.print(h)
+
+
 def main() -> None:
     """Entry point of the ``segmint`` script."""
     app()

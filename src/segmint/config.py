@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from segmint.exceptions import ConfigError
+from segmint.segments._families_config import FamiliesConfig
 
 CONFIG_FILE = "segmint.yaml"
 SCHEMA_FILE = "segmint.schema.json"
@@ -114,6 +115,10 @@ class ProjectConfig(_Model):
     sources: list[SourceConfig] = Field(default_factory=list)
     external: dict[str, ExternalTableConfig] = Field(default_factory=dict)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    families: FamiliesConfig = Field(
+        default_factory=FamiliesConfig,
+        description="Built-in segment families: RFM, lifecycle stages, value tiers",
+    )
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

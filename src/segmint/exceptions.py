@@ -64,3 +64,11 @@ class UnknownTableError(SegmintError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its argument; we want the plain message
         return str(self.args[0])
+
+
+class CustomerNotFoundError(SegmintError, LookupError):
+    """No customer with that id in the project."""
+
+
+class SegmentNotFoundError(SegmintError, LookupError):
+    """No segment of that name in the project."""

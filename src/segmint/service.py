@@ -262,3 +262,83 @@ def build_demo(
         )
     finally:
         project.close()
+
+
+# -- runs, segments and customers -----------------------------------------------------------
+def person_id(project: Project, customer_id: str) -> str:
+    """The person a customer id belongs to (itself when identities were not resolved)."""
+    eng = project.engine
+    if not eng.has_table("identities"):
+        return customer_id
+    ids = eng.table("identities")
+    found = ids.filter(ids.customer_id == customer_id).person_id.to_pyarrow().to_pylist()
+    return str(found[0]) if found else customer_id
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """Everything segmint knows about one customer (person)."""
+
+    customer_id: str
+    records: list[dict[str, Any]]
+    traits: dict[str, Any]
+    segments: list[str]
+    history: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "records": self.records,
+            "traits": self.traits,
+            "segments": self.segments,
+            "history": self.history,
+        }
+
+
+def customer(project: Project, customer_id: str) -> CustomerView:
+    """One customer: their records from every source, traits and scores as of the last run,
+    current segments and the history of entering and leaving segments."""
+    from segmint.exceptions import CustomerNotFoundError
+    from segmint.segments import _snapshots as snapshots
+
+    eng = project.engine
+    pid = person_id(project, customer_id)
+    records: list[dict[str, Any]] = []
+    if eng.has_table("customers"):
+        c = eng.table("customers")
+        if eng.has_table("identities"):
+            ids = eng.table("identities")
+            mine = ids.filter(ids.person_id == pid).select("customer_id")
+            c = c.semi_join(mine, "customer_id")
+        else:
+            c = c.filter(c.customer_id == pid)
+        records = c.order_by(["customer_id", "_source"]).to_pyarrow().to_pylist()
+    traits: dict[str, Any] = {}
+    if eng.has_table("customer_traits"):
+        t = eng.table("customer_traits")
+        rows = t.filter(t.customer_id == pid).to_pyarrow().to_pylist()
+        traits = rows[0] if rows else {}
+    if not records and not traits:
+        raise CustomerNotFoundError(f"no customer {customer_id!r} in this project")
+    segments: list[str] = []
+    if eng.has_table(snapshots.CURRENT):
+        cur = eng.table(snapshots.CURRENT)
+        segments = sorted(cur.filter(cur.customer_id == pid).segment.to_pyarrow().to_pylist())
+    history: list[dict[str, Any]] = []
+    if eng.has_table(snapshots.DELTAS):
+        history = snapshots.customer_history(eng, pid).to_pyarrow().to_pylist()
+    return CustomerView(pid, records, traits, segments, history)
+
+
+def members(project: Project, segment: str, *, limit: int | None = 100) -> list[str]:
+    """Members of ``segment`` at the last run, sorted."""
+    from segmint.segments import _snapshots as snapshots
+
+    eng = project.engine
+    if not eng.has_table(snapshots.CURRENT):
+        raise ConfigError("no run yet: run 'segmint run' first")
+    cur = eng.table(snapshots.CURRENT)
+    q = cur.filter(cur.segment == segment).select("customer_id").order_by("customer_id")
+    if limit is not None:
+        q = q.limit(limit)
+    return [str(x) for x in q.customer_id.to_pyarrow().to_pylist()]

@@ -1,0 +1,110 @@
+"""Lifecycle stages: prospect, new, reactivated, loyal, active, at risk, lapsed.
+
+Every customer of the base gets exactly one stage, decided by the first matching rule in
+:data:`STAGE_PRECEDENCE` (docs/families.md, "Lifecycle stages").  "Within N days" means
+``as_of - N days <= time < as_of``, the same as a rule's ``within: Nd`` window, so a purchase
+exactly ``active_days`` before ``as_of`` is still active and one exactly ``lapsed_days``
+before is at risk, not lapsed.
+
+Reactivation needs the gap before each purchase, which no per-customer trait holds: it is
+computed from the orders activity table with ``lag(_time) over (partition by customer_id
+order by _time)``.  Lines of one order share a ``_time``, so their gap to each other is 0
+and only the gap to the previous order counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import ibis
+
+from segmint.segments._families_config import LifecycleSettings, require_columns
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+LIFECYCLE_COLUMNS = ("customer_id", "first_purchase", "last_purchase", "frequency")
+
+#: The stages in order of precedence: a customer gets the first one whose rule holds.
+STAGE_PRECEDENCE = (
+    "prospect",  # no purchase before as_of
+    "lapsed",  # last purchase more than lapsed_days ago
+    "at_risk",  # last purchase more than active_days, at most lapsed_days ago
+    "new",  # first purchase within new_days
+    "reactivated",  # a purchase within active_days came more than lapsed_days after the one before
+    "loyal",  # frequency >= loyal_orders
+    "active",  # everyone else: last purchase within active_days
+)
+
+
+def _as_datetime(as_of: datetime | date) -> datetime:
+    if isinstance(as_of, datetime):
+        return as_of
+    return datetime(as_of.year, as_of.month, as_of.day)
+
+
+def lifecycle(
+    base: ir.Table,
+    orders: ir.Table,
+    as_of: datetime | date,
+    settings: LifecycleSettings | None = None,
+) -> ir.Table:
+    """The lifecycle stage of every customer in ``base`` as of ``as_of``.
+
+    Parameters
+    ----------
+    base
+        The customer base: ``customer_id``, ``first_purchase``, ``last_purchase`` (null for
+        a customer who never bought) and ``frequency``, computed for the same ``as_of``.
+    orders
+        The orders activity table: ``customer_id`` (the person id) and ``_time``; rows at or
+        after ``as_of`` are ignored.
+    as_of
+        The evaluation time (naive, UTC); a date means its midnight.
+    settings
+        The thresholds; default 90 / 180 / 365 days and 5 orders.
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, lifecycle_stage``, one row per customer of ``base``.
+    """
+    settings = settings or LifecycleSettings()
+    require_columns(base, LIFECYCLE_COLUMNS, what="lifecycle (customer base)")
+    require_columns(orders, ("customer_id", "_time"), what="lifecycle (orders)")
+    at = _as_datetime(as_of)
+    new_since = ibis.literal(at - timedelta(days=settings.new_days), "timestamp")
+    active_since = ibis.literal(at - timedelta(days=settings.active_days), "timestamp")
+    lapsed_since = ibis.literal(at - timedelta(days=settings.lapsed_days), "timestamp")
+
+    returns = _reactivating_customers(orders, at, active_since, settings.lapsed_days)
+    joined = base.left_join(returns, base.customer_id == returns._returning_id)
+    first = joined.first_purchase.cast("timestamp")
+    last = joined.last_purchase.cast("timestamp")
+    stage = ibis.cases(
+        (last.isnull(), "prospect"),
+        (last < lapsed_since, "lapsed"),
+        (last < active_since, "at_risk"),
+        (first >= new_since, "new"),
+        (joined._returning_id.notnull(), "reactivated"),
+        (joined.frequency.fill_null(0) >= settings.loyal_orders, "loyal"),
+        else_="active",
+    )
+    return joined.select(customer_id=joined.customer_id, lifecycle_stage=stage)
+
+
+def _reactivating_customers(
+    orders: ir.Table, as_of: datetime, active_since: ir.Value, lapsed_days: int
+) -> ir.Table:
+    """Customers with a purchase within the active window after a gap > ``lapsed_days``."""
+    before = orders.filter(orders._time.cast("timestamp") < ibis.literal(as_of, "timestamp"))
+    timed = before.select(customer_id=before.customer_id, _time=before._time.cast("timestamp"))
+    gaps = timed.mutate(
+        _previous=timed._time.lag().over(group_by=timed.customer_id, order_by=timed._time)
+    )
+    returning = gaps.filter(
+        (gaps._time >= active_since)
+        & (gaps._previous + ibis.interval(days=lapsed_days) < gaps._time)
+    )
+    return returning.select(_returning_id=returning.customer_id).distinct()
