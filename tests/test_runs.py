@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
 
@@ -15,12 +14,15 @@ from segmint.segments import _snapshots as snapshots
 
 
 def _evaluation(members: dict[str, list[str]], customers: list[str]) -> runs.Evaluation:
-    def evaluate(engine: Engine, as_of: datetime) -> tuple[ir.Table, dict[str, ir.Table]]:
+    def evaluate(engine: Engine, as_of: datetime) -> runs.Evaluated:
         base = ibis.memtable(pa.table({"customer_id": customers, "x": list(range(len(customers)))}))
-        return base, {
-            name: ibis.memtable(pa.table({"customer_id": pa.array(ids, pa.string())}))
-            for name, ids in members.items()
-        }
+        return runs.Evaluated(
+            base,
+            {
+                name: ibis.memtable(pa.table({"customer_id": pa.array(ids, pa.string())}))
+                for name, ids in members.items()
+            },
+        )
 
     return evaluate
 

@@ -243,6 +243,117 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     )
 
 
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Evaluate as of this date (ISO), using only earlier data."),
+]
+
+
+@app.command("run")
+def run_command(
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Traits -> families -> segments -> snapshots and deltas, as one recorded run."""
+    with _user_errors():
+        proj = service.open_project(project)
+        with _progress() as bar:
+            task = bar.add_task("Run", total=None, unit="")
+            result = service.run(
+                proj, as_of=as_of, progress=lambda m: bar.update(task, description=m)
+            )
+        proj.close()
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    out.print(
+        f"Run [bold]{result.run_id}[/] as of {result.as_of:%Y-%m-%d %H:%M}: "
+        f"{result.customers:,} customers, {len(result.segments)} segments, {result.seconds:.1f} s"
+    )
+    t = Table("segment", "size", "entered", "exited")
+    for name, r in result.segments.items():
+        t.add_row(name, f"{r.size:,}", f"{r.entered:,}", f"{r.exited:,}")
+    out.print(t)
+
+
+segments_app = typer.Typer(help="Segment definitions and sizes.", no_args_is_help=True)
+app.add_typer(segments_app, name="segments")
+
+
+@segments_app.command("list")
+def segments_list(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Every segment with its size, entered and exited at the last run."""
+    with _user_errors():
+        proj = service.open_project(project)
+        infos = service.segments(proj)
+        proj.close()
+    if as_json:
+        _print_json([i.to_dict() for i in infos])
+        return
+    t = Table("segment", "kind", "size", "entered", "exited", "description")
+    for i in infos:
+        t.add_row(
+            i.name,
+            i.kind,
+            *(f"{v:,}" if v is not None else "-" for v in (i.size, i.entered, i.exited)),
+            i.description,
+        )
+    out.print(t)
+
+
+@segments_app.command("show")
+def segments_show(
+    name: Annotated[str, typer.Argument(help="Segment name.")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """A segment's definition and its size over time."""
+    import yaml
+
+    with _user_errors():
+        proj = service.open_project(project)
+        info = service.segment(proj, name)
+        proj.close()
+    if as_json:
+        _print_json(info)
+        return
+    if info["definition"]:
+        out.print(yaml.safe_dump(info["definition"], sort_keys=False, allow_unicode=True))
+    t = Table("run", "as of", "size", "entered", "exited", title=f"{name} over time")
+    for r in info["sizes"]:
+        t.add_row(
+            r["run_id"],
+            str(r["as_of"])[:10],
+            f"{r['size']:,}",
+            f"{r['entered']:,}",
+            f"{r['exited']:,}",
+        )
+    out.print(t)
+
+
+@segments_app.command("preview")
+def segments_preview(
+    file: Annotated[Path, typer.Argument(help="YAML file with a segment or a rule.")],
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Count a definition without saving it."""
+    with _user_errors():
+        if not file.exists():
+            raise service.InputError("no such file", file=str(file))
+        proj = service.open_project(project)
+        result = service.preview(proj, file, as_of=as_of)
+        proj.close()
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    out.print(f"{result.count:,} customers as of {result.as_of:%Y-%m-%d}")
+    if result.sample:
+        out.print("e.g. " + ", ".join(result.sample[:10]))
+
+
 @app.command()
 def members(
     segment: Annotated[str, typer.Argument(help="Segment name.")],
@@ -286,7 +397,7 @@ def customer(
         t = Table("trait", "value", title="Traits (last run)")
         for k, v in view.traits.items():
             if v is not None and k not in ("customer_id",):
-                t.add_row(k, str(v))
+                t.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
         out.print(t)
     out.print("Segments: " + (", ".join(view.segments) or "none"))
     if view.history:

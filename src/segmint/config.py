@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import FamiliesConfig
+from segmint.segments._rules import SegmentDefinition
+from segmint.traits._config import TraitsConfig
 
 CONFIG_FILE = "segmint.yaml"
 SCHEMA_FILE = "segmint.schema.json"
@@ -106,6 +108,21 @@ class IdentityConfig(_Model):
         return keys
 
 
+class RunsConfig(_Model):
+    """How runs keep their results."""
+
+    keep_snapshots: int = Field(
+        10, ge=1, description="Full segment snapshots kept (deltas and sizes are kept forever)"
+    )
+    as_of: str | None = Field(
+        None,
+        description=(
+            "Default evaluation date of 'segmint run' (ISO date); empty: now. The demo sets "
+            "its observation end"
+        ),
+    )
+
+
 class ProjectConfig(_Model):
     """The whole of ``segmint.yaml``."""
 
@@ -115,10 +132,29 @@ class ProjectConfig(_Model):
     sources: list[SourceConfig] = Field(default_factory=list)
     external: dict[str, ExternalTableConfig] = Field(default_factory=dict)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    traits: TraitsConfig = Field(
+        default_factory=TraitsConfig, description="Declared traits and built-in trait windows"
+    )
+    segments: list[SegmentDefinition] = Field(
+        default_factory=list, description="Rule segments, evaluated on every run"
+    )
     families: FamiliesConfig = Field(
         default_factory=FamiliesConfig,
         description="Built-in segment families: RFM, lifecycle stages, value tiers",
     )
+    runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
+
+    @field_validator("segments")
+    @classmethod
+    def _unique_segments(cls, segments: list[SegmentDefinition]) -> list[SegmentDefinition]:
+        names = [s.name for s in segments]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"segment names must be unique: {', '.join(dup)} repeat")
+        return segments
+
+    def segment(self, name: str) -> SegmentDefinition | None:
+        return next((s for s in self.segments if s.name == name), None)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

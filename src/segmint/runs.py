@@ -42,10 +42,22 @@ RUN_SCHEMA = pa.schema(
 )
 
 
-class Evaluation(Protocol):
-    """What a run evaluates: the customer base with traits, and members per segment."""
+@dataclass
+class Evaluated:
+    """What a run evaluates: the customer base with traits, and members per segment.
 
-    def __call__(self, engine: Engine, as_of: datetime) -> tuple[ir.Table, dict[str, ir.Table]]: ...
+    ``scratch`` names work tables the evaluation made; the run drops them when done.
+    """
+
+    base: ir.Table
+    members: dict[str, ir.Table]
+    scratch: list[str] = field(default_factory=list)
+
+
+class Evaluation(Protocol):
+    """Evaluates a project as of a date."""
+
+    def __call__(self, engine: Engine, as_of: datetime) -> Evaluated: ...
 
 
 @dataclass
@@ -135,23 +147,15 @@ def run(
     _record(engine, record)
     work: list[str] = []
     try:
-        say("Computing traits")
-        base, members = evaluate(engine, as_of)
-        base_name = engine.temp_name("run_base")
-        engine.write(base_name, base, temp=True)
-        work.append(base_name)
-        say(f"Evaluating {len(members)} segments")
-        staged: dict[str, ir.Table] = {}
-        for name, m in members.items():
-            tmp = engine.temp_name("run_members")
-            engine.write(tmp, m.select(customer_id=m.customer_id.cast("string")), temp=True)
-            work.append(tmp)
-            staged[name] = engine.table(tmp)
+        say("Computing traits and segments")
+        result = evaluate(engine, as_of)
+        work.extend(result.scratch)
         current_name = engine.temp_name("run_current")
-        engine.write(current_name, snapshots.stack_members(staged), temp=True)
+        engine.write(current_name, snapshots.stack_members(result.members), temp=True)
         work.append(current_name)
         current = engine.table(current_name)
-        customers = engine.count(base_name)
+        customers = int(result.base.count().execute())
+        members = result.members
         say("Publishing")
         with engine.transaction():
             snapshots.publish(
@@ -162,10 +166,9 @@ def run(
                 previous_run=previous,
                 segments=list(members),
             )
-            base_t = engine.table(base_name)
             engine.write(
                 TRAITS,
-                base_t.mutate(
+                result.base.mutate(
                     run_id=ibis.literal(run_id), as_of=ibis.literal(as_of, type="timestamp")
                 ),
             )

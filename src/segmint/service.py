@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from segmint.config import ExternalTableConfig, ReadOptions, SourceConfig
 from segmint.datamodel import ENTITIES, Entity, entity, external_entity
-from segmint.exceptions import ConfigError, UnknownTableError
+from segmint.exceptions import ConfigError, InputError, UnknownTableError
 from segmint.identity import IdentityReport, resolve_identities
 from segmint.ingest import LoadReport, load_source
 from segmint.ingest._readers import is_url
 from segmint.project import Project
+from segmint.runs import RunResult
 
 Progress = Callable[[int], None]
+
+__all__ = ["InputError", "LoadReport", "Project", "ReadOptions", "RunResult"]
 
 
 def init_project(
@@ -342,3 +346,131 @@ def members(project: Project, segment: str, *, limit: int | None = 100) -> list[
     if limit is not None:
         q = q.limit(limit)
     return [str(x) for x in q.customer_id.to_pyarrow().to_pylist()]
+
+
+def _as_of(project: Project, as_of: datetime | date | str | None) -> datetime | None:
+    value = as_of if as_of is not None else project.config.runs.as_of
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"as-of {value!r} is not a date: write e.g. 2026-09-30") from None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value
+
+
+def run(
+    project: Project,
+    *,
+    as_of: datetime | date | str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Evaluate traits, families and segments as of a date, and publish them as one run."""
+    from segmint.runs import run as run_once
+    from segmint.segments._evaluate import evaluate
+
+    config = project.config
+    return run_once(
+        project.engine,
+        lambda engine, when: evaluate(engine, config, when),
+        as_of=_as_of(project, as_of),
+        keep_snapshots=config.runs.keep_snapshots,
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How many customers a definition would select, and a few of them."""
+
+    count: int
+    sample: list[str]
+    as_of: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "sample": self.sample, "as_of": self.as_of}
+
+
+def preview(
+    project: Project, definition: Mapping[str, Any] | str | Path, *, as_of: Any = None
+) -> Preview:
+    """Count a segment definition (a YAML file, YAML text or a mapping) without saving it.
+
+    The file may hold a whole segment (``name``, ``description``, ``rule``) or just a rule.
+    """
+    import yaml
+
+    from segmint.segments._evaluate import preview as count_rule
+    from segmint.segments._rules import parse_rule
+
+    data: Any = definition
+    if isinstance(definition, Path) or (isinstance(definition, str) and Path(definition).exists()):
+        data = yaml.safe_load(Path(definition).read_text(encoding="utf-8"))
+    elif isinstance(definition, str):
+        data = yaml.safe_load(definition)
+    if isinstance(data, dict) and "rule" in data:
+        data = data["rule"]
+    rule = parse_rule(data)
+    when = _as_of(project, as_of) or datetime.now(UTC).replace(tzinfo=None)
+    count, sample = count_rule(project.engine, project.config, rule, when)
+    return Preview(count, sample, when)
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """A segment as listed: definition and its size at the last run."""
+
+    name: str
+    kind: str
+    description: str
+    size: int | None
+    entered: int | None
+    exited: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def segments(project: Project) -> list[SegmentInfo]:
+    """Every segment (rule segments first, then family cells) with its last run's size."""
+    from segmint.runs import last_successful_run, segment_results
+
+    eng = project.engine
+    last = last_successful_run(eng)
+    sizes = segment_results(eng, last) if last else {}
+    out = [
+        SegmentInfo(s.name, "rule", s.description, *_size(sizes.get(s.name)))
+        for s in project.config.segments
+    ]
+    rules = {s.name for s in project.config.segments}
+    out += [
+        SegmentInfo(name, "family", "", *_size(r)) for name, r in sizes.items() if name not in rules
+    ]
+    return out
+
+
+def _size(r: Any) -> tuple[int | None, int | None, int | None]:
+    return (r.size, r.entered, r.exited) if r is not None else (None, None, None)
+
+
+def segment(project: Project, name: str) -> dict[str, Any]:
+    """One segment: its definition (for rule segments) and its size at every run."""
+    from segmint.exceptions import SegmentNotFoundError
+    from segmint.runs import sizes_over_time
+    from segmint.segments._rules import did_you_mean
+
+    history = sizes_over_time(project.engine, name)
+    definition = project.config.segment(name)
+    if definition is None and not history:
+        known = [s.name for s in segments(project)]
+        raise SegmentNotFoundError(f"no segment {name!r}{did_you_mean(name, known)}")
+    return {
+        "name": name,
+        "definition": definition.model_dump(mode="json", exclude_defaults=True)
+        if definition
+        else None,
+        "sizes": history,
+    }

@@ -1,1 +1,27 @@
-"""Traits: per-customer values computed in the engine (recency, spend, engagement, ...)."""
+"""Traits: per-customer values computed in the engine, point-in-time correct.
+
+``customer_base(engine, config, as_of)`` gives one row per person with the customer
+attributes (merged across the person's records) and every built-in and declared trait,
+computed only from data before ``as_of``.
+"""
+
+from __future__ import annotations
+
+from segmint.traits._activity import activity, person_map
+from segmint.traits._base import customer_base
+from segmint.traits._builtin import category_spend, survey_answers
+from segmint.traits._catalogue import BUILTIN_TRAITS, TraitInfo, trait_catalog
+from segmint.traits._config import TraitDef, TraitsConfig
+
+__all__ = [
+    "BUILTIN_TRAITS",
+    "TraitDef",
+    "TraitInfo",
+    "TraitsConfig",
+    "activity",
+    "category_spend",
+    "customer_base",
+    "person_map",
+    "survey_answers",
+    "trait_catalog",
+]
