@@ -1,0 +1,886 @@
+"""The rule language: segment definitions as pydantic models (YAML/JSON in ``segmint.yaml``).
+
+A rule is one *condition*; which kind is told by the key it carries:
+
+``field``
+    a comparison on a customer attribute or trait (one namespace; model scores are traits);
+``performed`` / ``not_performed``
+    an activity table (transactions, events, ...) filtered by ``where``, cut to a window and
+    measured (count, sum, avg, min, max, count_distinct, first_time, last_time);
+``sequence``
+    activity steps done in order, each within a gap of the previous one;
+``in_segment``
+    membership of another segment;
+``all`` / ``any`` / ``not``
+    nesting, to any depth.
+
+This module holds the syntax (what parses) and the checks against a :class:`RuleCatalog`
+(which fields, activity tables and columns exist, and whether an op fits a field's type).
+``docs/segments.md`` is the user's reference; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from segmint.exceptions import ConfigError
+
+#: activity tables of the shared design (``segmint.traits`` builds them with ``_time``)
+ACTIVITY_TABLES: tuple[str, ...] = (
+    "transactions",
+    "events",
+    "subscriptions",
+    "survey_responses",
+    "consents",
+    "campaign_contacts",
+    "deals",
+)
+
+# fmt: off
+Operator = Literal[
+    "=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "contains", "starts_with",
+    "is_null", "not_null", "before", "after", "within_last",
+]
+OPERATORS: tuple[str, ...] = get_args(Operator)
+
+_FIT_ALL = ("=", "!=", "in", "not_in", "is_null", "not_null")
+_ORDERED = ("<", "<=", ">", ">=", "between")
+#: ops that fit each type family of a field
+OPS_BY_FAMILY: dict[str, tuple[str, ...]] = {
+    "text": (*_FIT_ALL, *_ORDERED, "contains", "starts_with"),
+    "number": (*_FIT_ALL, *_ORDERED),
+    "date": (*_FIT_ALL, *_ORDERED, "before", "after", "within_last"),
+    "boolean": _FIT_ALL,
+    "other": _FIT_ALL,
+}
+_OP_ALIASES = {
+    "==": "=", "<>": "!=", "=>": ">=", "=<": "<=", "not in": "not_in", "notin": "not_in",
+    "startswith": "starts_with", "isnull": "is_null", "notnull": "not_null",
+    "is_not_null": "not_null",
+}
+# fmt: on
+
+_DURATION = re.compile(r"^(\d+)([dw])$")
+_SEGMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+DURATION_PATTERN = _DURATION.pattern
+
+
+# -- value types -------------------------------------------------------------------------
+def parse_duration(text: str) -> timedelta:
+    """``"90d"`` -> 90 days, ``"12w"`` -> 84 days."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(_bad_duration(text))
+    n = int(m.group(1))
+    return timedelta(days=n * (7 if m.group(2) == "w" else 1))
+
+
+def _bad_duration(value: object) -> str:
+    return f"malformed duration {value!r}; write a number of days or weeks, e.g. 90d or 12w"
+
+
+def _check_duration(value: object) -> str:
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise ValueError(_bad_duration(value))
+    return value
+
+
+def _parse_date(value: object) -> date | datetime:
+    """A date or datetime from a YAML date, a datetime or an ISO string."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            with contextlib.suppress(ValueError):
+                value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # times are naive UTC throughout segmint
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, date):
+        return value
+    raise ValueError(f"malformed date {value!r}; write it as 2024-01-31 or 2024-01-31T12:00:00")
+
+
+def _parse_moment(value: object) -> date | datetime | str:
+    """A date, a datetime, or a duration (that long before the evaluation date)."""
+    if isinstance(value, str) and _DURATION.match(value):
+        return value
+    try:
+        return _parse_date(value)
+    except ValueError:
+        raise ValueError(
+            f"malformed date or duration {value!r}; write a date (2024-01-31) or a duration "
+            f"back from the evaluation date (90d)"
+        ) from None
+
+
+def _scalar_to_json(value: object) -> object:
+    """Dates in field values are kept as ISO strings, so YAML and JSON round-trip alike."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_scalar_to_json(v) for v in value]
+    return value
+
+
+_DATE_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+_DURATION_SCHEMA = {"type": "string", "pattern": DURATION_PATTERN}
+
+Duration = Annotated[
+    str,
+    BeforeValidator(_check_duration),
+    WithJsonSchema({**_DURATION_SCHEMA, "description": "A number of days or weeks: 90d, 12w"}),
+]
+DateLike = Annotated[
+    date | datetime,
+    BeforeValidator(_parse_date),
+    WithJsonSchema({**_DATE_SCHEMA, "description": "A date (2024-01-31) or a datetime"}),
+]
+Moment = Annotated[
+    date | datetime | str,
+    BeforeValidator(_parse_moment),
+    WithJsonSchema(
+        {
+            "anyOf": [*_DATE_SCHEMA["anyOf"], _DURATION_SCHEMA],
+            "description": "A date, or a duration back from the evaluation date",
+        }
+    ),
+]
+Scalar = bool | int | float | str
+Number = int | float
+
+
+# -- models ------------------------------------------------------------------------------
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+    )
+
+
+class FieldCondition(_Model):
+    """A comparison on a customer field (attribute or trait), or on an activity column."""
+
+    field: str = Field(description="Attribute, trait or score name (an activity column in where)")
+    op: Operator = Field(description="Comparison operator; see docs/segments.md")
+    value: Scalar | list[Scalar] | None = Field(
+        None,
+        validate_default=True,
+        description=(
+            "Compared value: a list [low, high] for between, a list for in/not_in, a duration "
+            "(30d) for within_last, none for is_null/not_null"
+        ),
+    )
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: object) -> object:
+        return _scalar_to_json(value)
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_op(cls, value: object, info: ValidationInfo) -> object:
+        op = info.data.get("op")
+        if op is None:
+            return value
+        if op in ("is_null", "not_null"):
+            if value is not None:
+                raise ValueError(f"op {op!r} takes no value; remove 'value'")
+        elif op == "between":
+            if not isinstance(value, list) or len(value) != 2:
+                raise ValueError("op 'between' needs a value [low, high]; both ends are included")
+            lo, hi = value
+            if type(lo) is type(hi) and not isinstance(lo, bool) and lo > hi:
+                raise ValueError(f"between [{lo}, {hi}] has low > high; write [low, high]")
+        elif op in ("in", "not_in"):
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"op {op!r} needs a non-empty list as value; e.g. [DK, SE]")
+        elif value is None:
+            raise ValueError(f"op {op!r} needs a value")
+        elif isinstance(value, list):
+            raise ValueError(f"op {op!r} needs a single value, not a list; use 'in' for a list")
+        elif op in ("contains", "starts_with") and not isinstance(value, str):
+            raise ValueError(f'op {op!r} needs a text value; quote it: "{value}"')
+        elif op == "within_last":
+            _check_duration(value)
+        elif op in ("before", "after"):
+            _parse_moment(value)
+        return value
+
+
+class Comparison(_Model):
+    """Comparisons of a measured number; every one given must hold."""
+
+    eq: Number | None = Field(None, alias="=", description="Equal to")
+    ne: Number | None = Field(None, alias="!=", description="Not equal to")
+    lt: Number | None = Field(None, alias="<", description="Less than")
+    le: Number | None = Field(None, alias="<=", description="Less than or equal to")
+    gt: Number | None = Field(None, alias=">", description="Greater than")
+    ge: Number | None = Field(None, alias=">=", description="Greater than or equal to")
+    between: tuple[Number, Number] | None = Field(None, description="[low, high], both inclusive")
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Comparison:
+        if not self.comparisons():
+            raise ValueError("no comparison given; add one of =, !=, <, <=, >, >=, between")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("between has low > high; write [low, high]")
+        return self
+
+    def comparisons(self) -> list[tuple[str, Any]]:
+        """The given comparisons as ``(op, value)`` pairs."""
+        ops = (
+            ("=", self.eq),
+            ("!=", self.ne),
+            ("<", self.lt),
+            ("<=", self.le),
+            (">", self.gt),
+            (">=", self.ge),
+            ("between", self.between),
+        )
+        return [(op, v) for op, v in ops if v is not None]
+
+
+class ColumnComparison(Comparison):
+    """An aggregate of one activity column, compared."""
+
+    of: str = Field(description="The activity column to aggregate")
+
+
+class TimeComparison(_Model):
+    """When the first or last matching activity happened; every bound given must hold."""
+
+    before: Moment | None = Field(None, description="Earlier than a date, or than N days ago")
+    after: Moment | None = Field(None, description="Later than a date, or than N days ago")
+    within_last: Duration | None = Field(None, description="In the last N days or weeks")
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> TimeComparison:
+        if self.before is None and self.after is None and self.within_last is None:
+            raise ValueError("no time comparison given; add one of before, after, within_last")
+        return self
+
+
+class Window(_Model):
+    """A time window over ``_time``, relative to the evaluation date or absolute."""
+
+    within: Duration | None = Field(None, description="The last N days/weeks: as_of - N <= t")
+    between: tuple[Duration, Duration] | None = Field(
+        None, description="[90d, 30d]: from 90 days ago (incl.) until 30 days ago (excl.)"
+    )
+    since: DateLike | None = Field(None, description="From this date (inclusive)")
+    until: DateLike | None = Field(None, description="Until this date (exclusive)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Window:
+        kinds = [k for k in ("within", "between") if getattr(self, k) is not None]
+        if self.since is not None or self.until is not None:
+            kinds.append("since/until")
+        if len(kinds) > 1:
+            raise ValueError(f"two windows given ({' and '.join(kinds)}); keep one")
+        if self.between is not None:
+            far, near = (parse_duration(d) for d in self.between)
+            if far <= near:
+                raise ValueError(
+                    "window between [far, near] has the shorter duration first; write the "
+                    "longer one first, e.g. [90d, 30d]"
+                )
+        if (
+            self.since is not None
+            and self.until is not None
+            and _as_datetime(self.since) >= _as_datetime(self.until)
+        ):
+            raise ValueError("since is not before until; swap them")
+        return self
+
+
+class _Activity(Window):
+    where: list[FieldCondition] = Field(
+        default_factory=list, description="Conditions on the activity's columns (all must hold)"
+    )
+    count: Comparison | None = Field(
+        None, description="Number of matching rows; without any measure: at least one"
+    )
+    count_distinct: ColumnComparison | None = Field(
+        None, description="Number of distinct values of a column (e.g. order_id)"
+    )
+    sum: ColumnComparison | None = Field(None, description="Sum of a numeric column")
+    avg: ColumnComparison | None = Field(None, description="Average of a numeric column")
+    min: ColumnComparison | None = Field(None, description="Smallest value of a numeric column")
+    max: ColumnComparison | None = Field(None, description="Largest value of a numeric column")
+    first_time: TimeComparison | None = Field(None, description="Time of the first match")
+    last_time: TimeComparison | None = Field(None, description="Time of the last match")
+
+    @property
+    def table(self) -> str:
+        raise NotImplementedError
+
+    @model_serializer(mode="wrap")
+    def _readable_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # the table key first, as users write it (pydantic puts inherited fields first)
+        data: dict[str, Any] = handler(self)
+        first = [k for k in ("performed", "not_performed", "where") if k in data]
+        return {**{k: data[k] for k in first}, **data}
+
+    def window(self) -> Window:
+        return Window(within=self.within, between=self.between, since=self.since, until=self.until)
+
+    def measures(self) -> list[tuple[str, ColumnComparison]]:
+        """The column measures given, as ``(aggregate, comparison)``."""
+        named = (
+            ("count_distinct", self.count_distinct),
+            ("sum", self.sum),
+            ("avg", self.avg),
+            ("min", self.min),
+            ("max", self.max),
+        )
+        return [(name, m) for name, m in named if m is not None]
+
+
+class Performed(_Activity):
+    """Customers with matching activity (at least one row unless a measure says otherwise)."""
+
+    performed: str = Field(description="Activity table: transactions, events, deals, ...")
+
+    @property
+    def table(self) -> str:
+        return self.performed
+
+
+class NotPerformed(_Activity):
+    """The customers a ``performed`` condition with the same keys leaves out."""
+
+    not_performed: str = Field(description="Activity table: transactions, events, deals, ...")
+
+    @property
+    def table(self) -> str:
+        return self.not_performed
+
+
+class SequenceStep(_Model):
+    """One step of a sequence: a matching row of an activity table."""
+
+    performed: str = Field(description="Activity table of this step")
+    where: list[FieldCondition] = Field(
+        default_factory=list, description="Conditions on the activity's columns"
+    )
+
+
+class Sequence(_Model):
+    """Steps done in order, each strictly after and within ``within`` of the previous one."""
+
+    sequence: list[SequenceStep] = Field(min_length=2, description="The steps, in order")
+    within: Duration | None = Field(
+        None, description="Longest gap from one step to the next (none: any time later)"
+    )
+    during: Window | None = Field(None, description="Window every step must fall in")
+
+
+class InSegment(_Model):
+    """Members of another segment (evaluated before this one)."""
+
+    in_segment: str = Field(description="Name of the other segment")
+
+
+class AllOf(_Model):
+    """Every condition holds."""
+
+    all_: list[Condition] = Field(alias="all", min_length=1, description="Conditions (AND)")
+
+
+class AnyOf(_Model):
+    """At least one condition holds."""
+
+    any_: list[Condition] = Field(alias="any", min_length=1, description="Conditions (OR)")
+
+
+class Not(_Model):
+    """The customers of the base the condition leaves out."""
+
+    not_: Condition = Field(alias="not", description="The negated condition")
+
+
+_KINDS: dict[str, type[_Model]] = {
+    "field": FieldCondition,
+    "performed": Performed,
+    "not_performed": NotPerformed,
+    "sequence": Sequence,
+    "in_segment": InSegment,
+    "all": AllOf,
+    "any": AnyOf,
+    "not": Not,
+}
+_TAGS: dict[type[_Model], str] = {cls: cls.__name__ for cls in _KINDS.values()}
+CONDITION_KEYS: tuple[str, ...] = tuple(_KINDS)
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return _TAGS.get(type(value))  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        keys = [k for k in _KINDS if k in value]
+        return _TAGS[_KINDS[keys[0]]] if len(keys) == 1 else None
+    return None
+
+
+Condition = Annotated[
+    Union[  # noqa: UP007 -- the tagged members cannot be written with |
+        Annotated[FieldCondition, Tag("FieldCondition")],
+        Annotated[Performed, Tag("Performed")],
+        Annotated[NotPerformed, Tag("NotPerformed")],
+        Annotated[Sequence, Tag("Sequence")],
+        Annotated[InSegment, Tag("InSegment")],
+        Annotated[AllOf, Tag("AllOf")],
+        Annotated[AnyOf, Tag("AnyOf")],
+        Annotated[Not, Tag("Not")],
+    ],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition",
+        custom_error_message="not a condition",
+    ),
+]
+Rule = FieldCondition | Performed | NotPerformed | Sequence | InSegment | AllOf | AnyOf | Not
+
+for _cls in (AllOf, AnyOf, Not):
+    _cls.model_rebuild()
+
+
+class SegmentDefinition(_Model):
+    """One rule segment of ``segmint.yaml``."""
+
+    name: str = Field(
+        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_-]*$"},
+        description="Segment name: letters, digits, _ and -, starting with a letter",
+    )
+    description: str = Field("", description="What the segment is, in the user's words")
+    rule: Condition = Field(description="The condition members satisfy")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _SEGMENT_NAME.match(name):
+            raise ValueError(
+                f"segment name {name!r} is not allowed; use letters, digits, _ and -, "
+                f"starting with a letter (e.g. active_danes)"
+            )
+        return name
+
+
+_CONDITION = TypeAdapter(Condition)
+_SEGMENTS = TypeAdapter(list[SegmentDefinition])
+
+
+def parse_rule(data: object, *, path: str = "rule") -> Rule:
+    """Parse one rule (a condition) from YAML/JSON data.
+
+    Raises
+    ------
+    ConfigError
+        naming the path of each problem (``rule.all[2].within``) and how to fix it.
+    """
+    try:
+        return _CONDITION.validate_python(data)
+    except ValidationError as e:
+        raise ConfigError(format_errors(e, Condition, prefix=path)) from None
+
+
+def parse_segments(data: object, *, path: str = "segments") -> list[SegmentDefinition]:
+    """Parse the ``segments:`` list of ``segmint.yaml``; names must be unique."""
+    try:
+        segments = _SEGMENTS.validate_python(data)
+    except ValidationError as e:
+        raise ConfigError(format_errors(e, list[SegmentDefinition], prefix=path)) from None
+    seen: dict[str, int] = {}
+    for i, s in enumerate(segments):
+        if s.name in seen:
+            raise ConfigError(
+                f"duplicate segment name {s.name!r} at {path}[{i}].name "
+                f"(also {path}[{seen[s.name]}].name); give each segment its own name"
+            )
+        seen[s.name] = i
+    return segments
+
+
+def rule_json_schema() -> dict[str, Any]:
+    """JSON Schema of one rule (a condition)."""
+    return _CONDITION.json_schema()
+
+
+def segments_json_schema() -> dict[str, Any]:
+    """JSON Schema of the ``segments:`` list."""
+    return _SEGMENTS.json_schema()
+
+
+# -- error messages ------------------------------------------------------------------------
+def did_you_mean(name: str, known: Collection[str]) -> str:
+    """``"; did you mean 'spend'?"``, or the known names when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    names = sorted(known)
+    if not names:
+        return ""
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"; known: {shown}"
+
+
+def format_path(prefix: str, loc: tuple[str | int, ...]) -> str:
+    """``("all", 2, "field")`` under ``segments[3].rule`` -> ``segments[3].rule.all[2].field``."""
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in _TAG_NAMES:
+            out += f".{part}" if out else part
+    return out
+
+
+_TAG_NAMES = frozenset(_TAGS.values())
+
+
+def format_errors(err: ValidationError, root: Any, *, prefix: str) -> str:
+    """One line per problem: what is wrong, where, and a fix or a did-you-mean.
+
+    Parameters
+    ----------
+    err
+        The pydantic error.
+    root
+        The type that was validated (a model such as the whole project config, or a type
+        like ``list[SegmentDefinition]``), used to list the allowed keys.
+    prefix
+        Path of the validated value in the config (``segments``), or ``""`` at the top.
+    """
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        path = format_path(prefix, loc)
+        kind, msg, value = e["type"], e["msg"], e.get("input")
+        if kind == "condition":
+            lines.append(_condition_problem(value, path))
+        elif kind == "extra_forbidden":
+            key = str(loc[-1])
+            parent = format_path(prefix, loc[:-1]) or "the top level"
+            model = _model_at(root, loc[:-1])
+            known = _keys_of(model) if model else []
+            hint = (
+                f"; did you mean {_OP_ALIASES[key]!r}?"
+                if _OP_ALIASES.get(key) in known
+                else did_you_mean(key, known)
+            )
+            if model is SequenceStep and key in Window.model_fields:
+                hint = "; put the window under 'during:' of the sequence"
+            lines.append(f"unknown key {key!r} at {parent}{hint}")
+        elif kind == "missing":
+            parent = format_path(prefix, loc[:-1]) or "the top level"
+            lines.append(f"missing key {loc[-1]!r} at {parent}")
+        elif kind == "literal_error" and loc and loc[-1] == "op":
+            op = str(value)
+            hint = (
+                f"; did you mean {_OP_ALIASES[op]!r}?"
+                if op in _OP_ALIASES
+                else did_you_mean(op, OPERATORS)
+            )
+            lines.append(f"unknown op {op!r} at {path}{hint} (ops: {', '.join(OPERATORS)})")
+        else:
+            msg = msg.removeprefix("Value error, ")
+            if kind.endswith("_type") or kind.endswith("_parsing"):
+                msg = f"{msg} (got {value!r})"
+            lines.append(_with_path(msg, path))
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _with_path(message: str, path: str) -> str:
+    """``"problem; fix"`` -> ``"problem at path; fix"``."""
+    problem, sep, fix = message.partition("; ")
+    return f"{problem} at {path}{sep}{fix}"
+
+
+def _condition_problem(value: object, path: str) -> str:
+    keys = ", ".join(CONDITION_KEYS)
+    if not isinstance(value, dict):
+        return (
+            f"expected a condition (a mapping with one of the keys {keys}) at {path}, got {value!r}"
+        )
+    found = [k for k in CONDITION_KEYS if k in value]
+    if found:
+        return (
+            f"condition with {len(found)} kinds ({' and '.join(repr(k) for k in found)}) "
+            f"at {path}; a condition has exactly one of the keys {keys}: split it into "
+            f"conditions under 'all:'"
+        )
+    hints = [did_you_mean(str(k), CONDITION_KEYS) for k in value]
+    hint = next((h for h in hints if h.startswith("; did")), f"; use one of the keys {keys}")
+    return f"not a condition at {path} (keys {', '.join(map(str, value))}){hint}"
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(tp: Any, loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """Follow ``loc`` (with union tags) through the annotations from ``tp`` to a model."""
+    for part in loc:
+        tp = _unwrap(tp, part)
+        if part in _TAG_NAMES:
+            continue
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = next((f for n, f in tp.model_fields.items() if part in (n, f.alias)), None)
+            if field is None:
+                return None
+            tp = field.annotation
+        elif get_origin(tp) in (list, tuple) and isinstance(part, int):
+            args = get_args(tp)
+            tp = args[0] if get_origin(tp) is list else args[min(part, len(args) - 1)]
+        else:
+            return None
+    tp = _unwrap(tp, None)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _unwrap(tp: Any, part: str | int | None) -> Any:
+    """Strip Annotated and Optional; pick the union member tagged ``part``."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+            continue
+        if origin is Union or type(tp).__name__ == "UnionType":
+            members = [m for m in get_args(tp) if m is not type(None)]
+            tagged = [m for m in members if part in _TAG_NAMES and _tag_of(m) == part]
+            if tagged:
+                return get_args(tagged[0])[0]
+            if len(members) == 1:
+                tp = members[0]
+                continue
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            return models[0] if len(models) == 1 else None
+        return tp
+
+
+def _tag_of(tp: Any) -> str | None:
+    if get_origin(tp) is Annotated:
+        return next((m.tag for m in get_args(tp)[1:] if isinstance(m, Tag)), None)
+    return None
+
+
+def _as_datetime(value: date) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+# -- walking and checking against the catalogue ---------------------------------------------
+def walk(rule: Rule, path: str = "rule") -> Iterator[tuple[str, Rule]]:
+    """Every condition of ``rule`` (itself first) with its path."""
+    yield path, rule
+    if isinstance(rule, AllOf):
+        for i, c in enumerate(rule.all_):
+            yield from walk(c, f"{path}.all[{i}]")
+    elif isinstance(rule, AnyOf):
+        for i, c in enumerate(rule.any_):
+            yield from walk(c, f"{path}.any[{i}]")
+    elif isinstance(rule, Not):
+        yield from walk(rule.not_, f"{path}.not")
+
+
+@dataclass(frozen=True)
+class RuleCatalog:
+    """What a rule may name: fields with their types, activity tables with their columns.
+
+    Types are data-model type names (string, integer, float, date, timestamp, boolean) or
+    Ibis type strings (int64, float64, ...).  ``segments`` is None when segment names are
+    checked elsewhere (by :func:`segmint.segments._graph.evaluation_order`).
+    """
+
+    fields: Mapping[str, str]
+    activities: Mapping[str, Mapping[str, str]]
+    segments: Collection[str] | None = None
+
+
+def type_family(type_name: str) -> str:
+    """The family of a type name: text, number, date (dates and timestamps), boolean, other."""
+    import ibis
+
+    name = {
+        "integer": "int64",
+        "float": "float64",
+        "text": "string",
+        "str": "string",
+        "bool": "boolean",
+        "datetime": "timestamp",
+    }.get(type_name, type_name)
+    try:
+        dtype = ibis.dtype(name)
+    except Exception:
+        return "other"
+    if dtype.is_string():
+        return "text"
+    if dtype.is_boolean():
+        return "boolean"
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_date() or dtype.is_timestamp():
+        return "date"
+    return "other"
+
+
+def check_rule(rule: Rule, catalog: RuleCatalog, *, path: str = "rule") -> list[str]:
+    """Every problem of ``rule`` against ``catalog``, one message each (empty: valid)."""
+    problems: list[str] = []
+    fields = {k: type_family(v) for k, v in catalog.fields.items()}
+    for where, cond in walk(rule, path):
+        if isinstance(cond, FieldCondition):
+            problems += _check_field(cond, fields, f"{where}", "attribute or trait")
+        elif isinstance(cond, Performed | NotPerformed):
+            key = "performed" if isinstance(cond, Performed) else "not_performed"
+            problems += _check_activity(cond, catalog, where, key)
+        elif isinstance(cond, Sequence):
+            for i, step in enumerate(cond.sequence):
+                step_path = f"{where}.sequence[{i}]"
+                problems += _check_activity(step, catalog, step_path, "performed")
+        elif (
+            isinstance(cond, InSegment)
+            and catalog.segments is not None
+            and cond.in_segment not in catalog.segments
+        ):
+            problems.append(
+                f"unknown segment {cond.in_segment!r} at {where}.in_segment"
+                + did_you_mean(cond.in_segment, catalog.segments)
+            )
+    return problems
+
+
+def validate_rule(rule: Rule, catalog: RuleCatalog, *, path: str = "rule") -> None:
+    """Raise :class:`ConfigError` listing every problem of ``rule`` against ``catalog``."""
+    problems = check_rule(rule, catalog, path=path)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _check_activity(
+    cond: _Activity | SequenceStep, catalog: RuleCatalog, path: str, key: str
+) -> list[str]:
+    table = cond.performed if isinstance(cond, SequenceStep) else cond.table
+    columns = catalog.activities.get(table)
+    if columns is None:
+        if table in ACTIVITY_TABLES:
+            return [
+                f"activity table {table!r} at {path}.{key} is not in the store; "
+                f"load it first (segmint load {table} FILE)"
+            ]
+        known = set(catalog.activities) | set(ACTIVITY_TABLES)
+        return [f"unknown activity table {table!r} at {path}.{key}{did_you_mean(table, known)}"]
+    if "_time" not in columns:
+        return [f"activity table {table!r} at {path}.{key} has no _time column"]
+    families = {k: type_family(v) for k, v in columns.items()}
+    problems: list[str] = []
+    for i, w in enumerate(cond.where):
+        problems += _check_field(w, families, f"{path}.where[{i}]", f"column of {table!r}")
+    if isinstance(cond, _Activity):
+        for name, m in cond.measures():
+            if m.of not in families:
+                visible = [c for c in families if not c.startswith("_")]
+                problems.append(
+                    f"unknown column {m.of!r} of {table!r} at {path}.{name}.of"
+                    + did_you_mean(m.of, visible)
+                )
+            elif name != "count_distinct" and families[m.of] != "number":
+                problems.append(
+                    f"{name} of a {families[m.of]} column ({m.of!r} of {table!r}) at "
+                    f"{path}.{name}.of; sum, avg, min and max need a numeric column"
+                )
+    return problems
+
+
+def _check_field(
+    cond: FieldCondition, families: Mapping[str, str], path: str, what: str
+) -> list[str]:
+    """``what`` is ``attribute or trait`` or ``column of 'events'``."""
+    family = families.get(cond.field)
+    if family is None:
+        visible = [c for c in families if not c.startswith("_")]
+        noun, _, owner = what.partition(" of ")
+        name = f"{cond.field!r} of {owner}" if owner else f"{cond.field!r}"
+        return [f"unknown {noun} {name} at {path}.field{did_you_mean(cond.field, visible)}"]
+    if cond.op not in OPS_BY_FAMILY[family]:
+        return [
+            f"op {cond.op!r} does not fit {family} field {cond.field!r} at {path}.op; "
+            f"use one of {', '.join(OPS_BY_FAMILY[family])}"
+        ]
+    try:
+        field_values(cond, family)
+    except ValueError as e:
+        return [_with_path(str(e), f"{path}.value")]
+    return []
+
+
+def field_values(cond: FieldCondition, family: str) -> list[Any]:
+    """The condition's values as Python values of the field's family.
+
+    Dates become ``date``/``datetime``; a duration (``before: 90d``) becomes a
+    ``timedelta`` back from the evaluation date.  Raises ValueError when a value does not
+    fit the family (a text value for a number field, ...).
+    """
+    if cond.op in ("is_null", "not_null"):
+        return []
+    raw = cond.value if isinstance(cond.value, list) else [cond.value]
+    if cond.op == "within_last":
+        return [parse_duration(str(raw[0]))]
+    out: list[Any] = []
+    for v in raw:
+        if family == "text":
+            if isinstance(v, bool):
+                raise ValueError(
+                    f"value {v!r} is not text but {cond.field!r} is text; YAML reads unquoted "
+                    f'yes/no/on/off (and NO, Norway\'s code) as true/false: quote it, e.g. "NO"'
+                )
+            if not isinstance(v, str):
+                raise ValueError(
+                    f'value {v!r} is not text but {cond.field!r} is text; quote it: "{v}"'
+                )
+            out.append(v)
+        elif family == "number":
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"value {v!r} is not a number but {cond.field!r} is a number")
+            out.append(v)
+        elif family == "boolean":
+            if not isinstance(v, bool):
+                raise ValueError(f"value {v!r} is not true/false but {cond.field!r} is boolean")
+            out.append(v)
+        elif family == "date":
+            if cond.op in ("before", "after"):
+                m = _parse_moment(v)
+                out.append(parse_duration(m) if isinstance(m, str) else m)
+            else:
+                out.append(_parse_date(v))
+        else:
+            out.append(v)
+    return out
