@@ -1,0 +1,124 @@
+"""Activity tables: a customer's rows of one entity, keyed by person and cut at ``as_of``.
+
+Every trait reads its data through :func:`activity`, so two rules hold everywhere: rows of
+merged customer records count for the one person they belong to, and nothing at or after
+``as_of`` is seen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import ibis
+
+from segmint.datamodel import ENTITIES
+from segmint.exceptions import UnknownTableError
+from segmint.traits._catalogue import ACTIVITY_TIME
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from segmint.engine import Engine
+
+IDENTITIES = "identities"
+#: data-model field type -> Ibis type
+IBIS_TYPES: dict[str, str] = {
+    "string": "string",
+    "integer": "int64",
+    "float": "float64",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
+
+
+def as_of_datetime(as_of: datetime | date) -> datetime:
+    """``as_of`` as the naive UTC datetime every comparison uses (a date: its midnight)."""
+    if isinstance(as_of, datetime):
+        return as_of if as_of.tzinfo is None else as_of.astimezone(UTC).replace(tzinfo=None)
+    return datetime(as_of.year, as_of.month, as_of.day)
+
+
+def resolve_as_of(as_of: datetime | date | None) -> datetime:
+    """``as_of`` as a naive UTC datetime; None is now (the default of a run)."""
+    if as_of is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return as_of_datetime(as_of)
+
+
+def person_map(engine: Engine) -> ir.Table:
+    """``(customer_id, person_id)`` for every known customer_id.
+
+    Parameters
+    ----------
+    engine
+        The store.  Its ``identities`` table (from identity resolution) is used when it
+        exists; otherwise every customer_id of ``customers`` is its own person.
+
+    Returns
+    -------
+    ibis.Table
+        One row per customer_id, both columns strings.
+    """
+    if engine.has_table(IDENTITIES):
+        ids = engine.table(IDENTITIES)
+        return ids.select(
+            customer_id=ids.customer_id.cast("string"), person_id=ids.person_id.cast("string")
+        )
+    if engine.has_table("customers"):
+        customers = engine.table("customers")
+        cid = customers.customer_id.cast("string")
+        return customers.select(customer_id=cid, person_id=cid).distinct()
+    return ibis.memtable(
+        {"customer_id": [], "person_id": []},
+        schema={"customer_id": "string", "person_id": "string"},
+    )
+
+
+def activity(engine: Engine, name: str, as_of: datetime | date | None) -> ir.Table | None:
+    """Rows of an activity table by person, with ``_time``, before ``as_of``.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    name
+        transactions, events, subscriptions, survey_responses, consents,
+        campaign_contacts or deals.
+    as_of
+        Keep only rows with ``_time < as_of`` (a date means its midnight); None keeps all.
+
+    Returns
+    -------
+    ibis.Table or None
+        The stored table with ``customer_id`` replaced by the person id (a customer_id
+        unknown to identity resolution is its own person), every data-model field (null
+        where the store lacks it) and ``_time`` (timestamp) added from the table's time
+        column; None when the store has no such table.
+    """
+    if name not in ACTIVITY_TIME:
+        raise UnknownTableError(
+            f"{name!r} is not an activity table: use one of {', '.join(ACTIVITY_TIME)}"
+        )
+    if not engine.has_table(name):
+        return None
+    table = engine.table(name)
+    missing = {
+        f.name: ibis.null().cast(IBIS_TYPES[f.type])
+        for f in ENTITIES[name].fields
+        if f.name not in table.columns
+    }
+    if missing:  # a field no loaded file had: null, so every trait can refer to it
+        table = table.mutate(**missing)
+    time = table[ACTIVITY_TIME[name]].cast("timestamp")
+    if as_of is not None:
+        table = table.filter(time < ibis.literal(as_of_datetime(as_of)))
+    persons = person_map(engine)
+    persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
+    cid = table.customer_id.cast("string")
+    joined = table.left_join(persons, cid == persons._cid)
+    return joined.mutate(
+        customer_id=ibis.coalesce(joined._pid, joined.customer_id.cast("string")),
+        _time=joined[ACTIVITY_TIME[name]].cast("timestamp"),
+    ).drop("_cid", "_pid")

@@ -1,0 +1,88 @@
+"""Customer attributes merged per person: one value per column from that person's records.
+
+A person's records (one per source and customer_id) are ranked once: the canonical record
+(its customer_id is the person id) first, then the most recently loaded, then by
+customer_id, source and row so the order is total and the same on every engine.  Each
+column takes its value from the best-ranked record where it is not null.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import ibis
+
+from segmint.traits._activity import IBIS_TYPES, person_map
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from segmint.engine import Engine
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def attribute_fields() -> dict[str, str]:
+    """Attribute name -> Ibis type, in data-model order (customer_id excluded)."""
+    from segmint.datamodel import ENTITIES
+
+    return {
+        f.name: IBIS_TYPES[f.type] for f in ENTITIES["customers"].fields if f.name != "customer_id"
+    }
+
+
+def customer_attributes(engine: Engine) -> ir.Table:
+    """One row per person with every customer attribute merged across its records.
+
+    Parameters
+    ----------
+    engine
+        The store; its ``customers`` table (and ``identities`` when resolved).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id`` (the person id), the attributes of the data model (a field the
+        store lacks is null) and ``_first_signup``: the earliest signup_date of any of
+        the person's records.  Empty when the store has no customers.
+    """
+    fields = attribute_fields()
+    if not engine.has_table("customers"):
+        schema = {"customer_id": "string", **fields, "_first_signup": "date"}
+        return ibis.memtable({k: [] for k in schema}, schema=schema)
+    customers = engine.table("customers")
+    persons = person_map(engine)
+    persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
+    cid = customers.customer_id.cast("string")
+    records = customers.left_join(persons, cid == persons._cid)
+    cid = records.customer_id.cast("string")
+    person = ibis.coalesce(records._pid, cid)
+    columns = set(customers.columns)
+    order: list[ir.Value] = [ibis.desc((cid == person).cast("int8"))]
+    if "_loaded_at" in columns:
+        order.append(ibis.desc(records._loaded_at.cast("timestamp").fill_null(_EPOCH)))
+    order.append(cid)
+    if "_source" in columns:
+        order.append(records._source.cast("string").fill_null(""))
+    if "_row" in columns:
+        order.append(records._row.cast("int64").fill_null(0))
+    ranked = records.mutate(
+        _person=person, _rank=ibis.row_number().over(group_by=person, order_by=order)
+    )
+    aggs: dict[str, ir.Value] = {}
+    for name, dtype in fields.items():
+        if name in columns:
+            col = ranked[name].cast(dtype)
+            aggs[name] = col.argmin(ranked._rank, where=col.notnull())
+    if "signup_date" in columns:
+        aggs["_first_signup"] = ranked.signup_date.cast("date").min()
+    merged = ranked.group_by(customer_id=ranked._person).agg(**aggs)
+    missing = {
+        name: ibis.null().cast(dtype)
+        for name, dtype in {**fields, "_first_signup": "date"}.items()
+        if name not in aggs
+    }
+    if missing:
+        merged = merged.mutate(**missing)
+    return merged.select("customer_id", *fields, "_first_signup")

@@ -1,0 +1,172 @@
+"""The customer base: one row per person with its attributes and every trait, as of a date.
+
+It is one Ibis expression: the merged attributes, left-joined with one aggregate per
+activity table (built-in and declared traits of that table together) and the few ranked
+queries (most frequent category, latest consents, latest NPS).  Nothing at or after
+``as_of`` is read, so evaluating a past date gives what a run on that date would have.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from segmint.traits._activity import activity, resolve_as_of
+from segmint.traits._attributes import attribute_fields, customer_attributes
+from segmint.traits._builtin import (
+    AGGREGATES,
+    days_between,
+    latest_consents,
+    latest_nps,
+    top_value,
+)
+from segmint.traits._catalogue import ACTIVITY_TABLES, BUILTIN_TRAITS
+from segmint.traits._config import TraitsConfig
+from segmint.traits._declared import EMPTY_VALUES, RESULT_TYPES, declared_aggregate
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from segmint.engine import Engine
+
+#: catalogue type -> Ibis type of the column (``date`` traits are timestamps)
+_TYPES = {
+    "integer": "int64",
+    "number": "float64",
+    "string": "string",
+    "boolean": "boolean",
+    "date": "timestamp",
+}
+_EMPTY: dict[str, Any] = {"0": 0, "false": False}
+
+
+def _join_all(base: ir.Table, parts: list[ir.Table]) -> ir.Table:
+    """``base`` left-joined with every part on customer_id, as one join chain."""
+    joined = base
+    for i, part in enumerate(parts):
+        part = part.rename(**{f"_k{i}": "customer_id"})
+        joined = joined.left_join(part, base.customer_id == part[f"_k{i}"])
+    return joined.select([c for c in joined.columns if not c.startswith("_k")])
+
+
+def customer_base(
+    engine: Engine,
+    traits_config: TraitsConfig | None = None,
+    as_of: datetime | date | None = None,
+) -> ir.Table:
+    """Every person existing at ``as_of`` with attributes, built-in and declared traits.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    traits_config
+        Declared traits and built-in settings; None: built-in traits only.
+    as_of
+        Evaluation time (naive UTC; a date means its midnight): only rows before it are
+        read.  None: now.
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id`` (the person id), the customer attributes (merged across the
+        person's records), the built-in traits in catalogue order, then the declared
+        traits.  A person exists at ``as_of`` when a record has a signup_date before it,
+        when it ordered before it, or when none of its records has a signup_date.
+
+    Raises
+    ------
+    ConfigError
+        A declared trait names a column its table does not have, or one of the wrong type.
+    """
+    config = traits_config or TraitsConfig()
+    cut = resolve_as_of(as_of)
+    base = customer_attributes(engine)
+    parts: list[ir.Table] = []
+    for table in ACTIVITY_TABLES:
+        t = activity(engine, table, cut)
+        if t is None:
+            continue
+        declared = [(i, d) for i, d in enumerate(config.declared) if d.source == table]
+        aggs: dict[str, ir.Value] = {}
+        if table in AGGREGATES:
+            aggs.update(AGGREGATES[table](t, cut, config.windows))
+        for i, d in declared:
+            aggs[d.name] = declared_aggregate(t, d, cut, f"traits[{i}]")
+        if aggs:
+            parts.append(t.group_by("customer_id").agg(**aggs))
+        parts.extend(_ranked(table, t))
+    base = _derived(_join_all(base, parts), cut)
+    return _finish(base, config, cut)
+
+
+def _ranked(table: str, t: ir.Table) -> list[ir.Table]:
+    if table == "transactions":
+        return [
+            top_value(t, "category", "top_category", spend=True),
+            top_value(t, "channel", "top_channel", spend=True),
+        ]
+    if table == "events":
+        return [
+            top_value(t, "device", "top_device", spend=False),
+            top_value(t, "source", "top_source", spend=False),
+        ]
+    if table == "consents":
+        return [latest_consents(t)]
+    if table == "survey_responses":
+        return [latest_nps(t)]
+    return []
+
+
+def _derived(base: ir.Table, as_of: datetime) -> ir.Table:
+    """Traits computed from other columns: tenure, age, top-category share."""
+    cols = set(base.columns)
+    first = base.first_purchase if "first_purchase" in cols else ibis.null().cast("timestamp")
+    signup = base.signup_date.cast("timestamp")
+    start = ibis.ifelse(signup < ibis.literal(as_of), signup, first)
+    born = base.birth_date
+    before_birthday = (born.month() > as_of.month) | (
+        (born.month() == as_of.month) & (born.day() > as_of.day)
+    )
+    age = as_of.year - born.year() - before_birthday.cast("int64")
+    out: dict[str, ir.Value] = {
+        "tenure_days": days_between(start, as_of),
+        "age": ibis.ifelse(born.cast("timestamp") < ibis.literal(as_of), age, ibis.null()),
+    }
+    if "top_category_spend" in cols:
+        out["spend_share_top_category"] = base.top_category_spend / base.monetary.nullif(0)
+    return base.mutate(**out)
+
+
+def _finish(base: ir.Table, config: TraitsConfig, as_of: datetime) -> ir.Table:
+    """Existence at ``as_of``, empty values (0 / false), column types and order."""
+    cols = set(base.columns)
+    first = base.first_purchase if "first_purchase" in cols else ibis.null().cast("timestamp")
+    exists = (
+        base._first_signup.isnull()
+        | (base._first_signup.cast("timestamp") < ibis.literal(as_of))
+        | first.notnull()
+    )
+    base = base.filter(exists)
+    out: dict[str, ir.Value] = {"customer_id": base.customer_id}
+    out.update({name: base[name] for name in attribute_fields()})
+    for trait in BUILTIN_TRAITS:
+        for name in trait.names(config.windows):
+            out[name] = _value(base, name, _TYPES[trait.type], _EMPTY.get(trait.empty))
+    for d in config.declared:
+        out[d.name] = _value(
+            base, d.name, RESULT_TYPES.get(d.aggregate), EMPTY_VALUES.get(d.aggregate)
+        )
+    return base.select(**out)
+
+
+def _value(base: ir.Table, name: str, dtype: str | None, empty: Any) -> ir.Value:
+    if name not in base.columns:
+        value: ir.Value = ibis.null().cast(dtype or "float64")
+    else:
+        value = base[name]
+        if dtype is not None:
+            value = value.cast(dtype)
+    return value.fill_null(empty) if empty is not None else value

@@ -1,0 +1,239 @@
+"""Built-in traits as Ibis expressions: one aggregate per activity table and person.
+
+Each ``*_aggregates`` function returns named reductions over one activity table; the
+customer base adds the declared traits of the same table and runs them all in a single
+``group_by``.  What cannot be one reduction per person (the most frequent category, the
+latest consent per channel, the latest NPS) is one extra ranked query each, with ties
+broken by explicit columns so every engine picks the same row.  Everything is portable to
+Spark: no ``mode``, no ordered ``first``, no approximate functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import ibis
+
+from segmint.traits._activity import activity, resolve_as_of
+from segmint.traits._config import parse_duration
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import ibis.expr.types as ir
+
+    from segmint.engine import Engine
+
+    Aggregates = dict[str, ir.Value]
+
+#: event type counted by each windowed engagement trait
+ENGAGEMENT_EVENTS: dict[str, str] = {
+    "email_sends": "email_send",
+    "email_opens": "email_open",
+    "email_clicks": "email_click",
+    "web_visits": "web_visit",
+    "service_tickets": "service_ticket",
+}
+CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "profiling")
+_YEAR = timedelta(days=365)
+_QUARTER = timedelta(days=90)
+
+
+def days_between(earlier: ir.Value, as_of: datetime) -> ir.IntegerValue:
+    """Calendar days from the date of ``earlier`` to the date of ``as_of``."""
+    return ibis.literal(as_of.date()).delta(earlier.cast("date"), unit="day")
+
+
+def _since(t: ir.Table, as_of: datetime, window: timedelta) -> ir.BooleanValue:
+    return t._time >= ibis.literal(as_of - window)
+
+
+def transaction_aggregates(t: ir.Table, as_of: datetime, windows: Sequence[str]) -> Aggregates:
+    """Purchase traits: recency, frequency, monetary, first/last, windows, categories."""
+    orders = t.order_id.nunique()
+    first = t._time.min()
+    last = t._time.max()
+    aggs: Aggregates = {
+        "recency_days": days_between(last, as_of),
+        "frequency": orders,
+        "monetary": t.amount.sum(),
+        "avg_order_value": t.amount.sum() / orders.nullif(0),
+        "first_purchase": first,
+        "last_purchase": last,
+        "mean_interpurchase_days": (
+            last.cast("date").delta(first.cast("date"), unit="day") / (orders - 1).nullif(0)
+        ),
+        "distinct_categories": t.category.nunique(),
+    }
+    for w in windows:
+        recent = _since(t, as_of, parse_duration(w))
+        aggs[f"orders_{w}"] = t.order_id.nunique(where=recent)
+        aggs[f"spend_{w}"] = t.amount.sum(where=recent)
+    return aggs
+
+
+def event_aggregates(t: ir.Table, as_of: datetime, windows: Sequence[str]) -> Aggregates:
+    """Engagement traits: email sends/opens/clicks, web visits, service tickets, open rate."""
+    aggs: Aggregates = {}
+    for w in windows:
+        recent = _since(t, as_of, parse_duration(w))
+        for name, event_type in ENGAGEMENT_EVENTS.items():
+            aggs[f"{name}_{w}"] = t.count(where=recent & (t.event_type == event_type))
+    quarter = _since(t, as_of, _QUARTER)
+    opens = t.count(where=quarter & (t.event_type == "email_open"))
+    sends = t.count(where=quarter & (t.event_type == "email_send"))
+    aggs["open_rate_90d"] = opens / sends.nullif(0)
+    return aggs
+
+
+def subscription_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
+    """Whether a subscription is active at ``as_of`` (started before, not ended), and its amount."""
+    active = t.end_date.isnull() | (t.end_date.cast("timestamp") > ibis.literal(as_of))
+    return {
+        "subscription_active": t.count(where=active) > 0,
+        "subscription_monthly_amount": t.monthly_amount.sum(where=active),
+    }
+
+
+def deal_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
+    """Deals won and lost in the last year (by closed_date), days since the latest deal."""
+    closed = t.closed_date.cast("timestamp")
+    in_year = (
+        closed.notnull() & (closed >= ibis.literal(as_of - _YEAR)) & (closed < ibis.literal(as_of))
+    )
+    return {
+        "deals_won_365d": t.count(where=in_year & (t.stage == "won")),
+        "deals_lost_365d": t.count(where=in_year & (t.stage == "lost")),
+        "last_deal_days": days_between(t._time.max(), as_of),
+    }
+
+
+#: activity table -> its built-in reductions
+AGGREGATES: dict[str, Callable[[ir.Table, datetime, Sequence[str]], Aggregates]] = {
+    "transactions": transaction_aggregates,
+    "events": event_aggregates,
+    "subscriptions": lambda t, as_of, _w: subscription_aggregates(t, as_of),
+    "deals": lambda t, as_of, _w: deal_aggregates(t, as_of),
+}
+
+
+def _tiebreak(t: ir.Table) -> list[ir.Value]:
+    """Columns that make 'the latest row' unique: the row key, then the source row."""
+    return [ibis.desc(t[c]) for c in ("_key", "_row") if c in t.columns]
+
+
+def top_value(t: ir.Table, key: str, name: str, *, spend: bool) -> ir.Table:
+    """The most frequent non-null ``key`` per person: ``(customer_id, name[, name_spend])``.
+
+    Frequency counts orders (distinct order_id) when ``spend`` is set, else rows.  Ties go
+    to the higher spend (``spend`` only), then to the value first in alphabetical order.
+    """
+    rows = t.filter(t[key].notnull())
+    if spend:
+        groups = rows.group_by(["customer_id", key]).agg(
+            _n=rows.order_id.nunique(), _spend=rows.amount.sum()
+        )
+        order = [ibis.desc(groups._n), ibis.desc(groups._spend), groups[key]]
+    else:
+        groups = rows.group_by(["customer_id", key]).agg(_n=rows.count())
+        order = [ibis.desc(groups._n), groups[key]]
+    ranked = groups.mutate(_r=ibis.row_number().over(group_by=groups.customer_id, order_by=order))
+    top = ranked.filter(ranked._r == 0)
+    out = {"customer_id": top.customer_id, name: top[key].cast("string")}
+    if spend:
+        out[f"{name}_spend"] = top._spend
+    return top.select(**out)
+
+
+def latest_consents(t: ir.Table) -> ir.Table:
+    """Per person, the latest consent record of each channel as ``consent_<channel>``.
+
+    Two records at the same time: the withdrawal wins (we never assume permission).
+    """
+    order = [ibis.desc(t._time), t.granted.cast("int8"), *_tiebreak(t)]
+    ranked = t.mutate(
+        _r=ibis.row_number().over(group_by=[t.customer_id, t.channel], order_by=order)
+    )
+    latest = ranked.filter(ranked._r == 0)
+    granted = latest.granted.cast("int8")
+    return latest.group_by("customer_id").agg(
+        **{
+            f"consent_{c}": granted.max(where=latest.channel == c).cast("boolean")
+            for c in CONSENT_CHANNELS
+        }
+    )
+
+
+def _latest(t: ir.Table) -> ir.Table:
+    order = [ibis.desc(t._time), *_tiebreak(t)]
+    ranked = t.mutate(_r=ibis.row_number().over(group_by=t.customer_id, order_by=order))
+    return ranked.filter(ranked._r == 0).drop("_r")
+
+
+def latest_nps(t: ir.Table) -> ir.Table:
+    """``(customer_id, nps_last)``: the NPS of each person's latest response that has one."""
+    latest = _latest(t.filter(t.nps.notnull()))
+    return latest.select("customer_id", nps_last=latest.nps.cast("int64"))
+
+
+def category_spend(engine: Engine, as_of: datetime | date | None = None) -> ir.Table:
+    """Spend per person and category, and its share of the person's total spend.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    as_of
+        Only orders before it count; None: now.
+
+    Returns
+    -------
+    ibis.Table
+        ``(customer_id, category, spend, share)``, one row per person and non-empty
+        category; ``share`` is spend / all the person's spend (lines without a category
+        included), null when that total is 0.
+    """
+    t = activity(engine, "transactions", resolve_as_of(as_of))
+    if t is None:
+        schema = {
+            "customer_id": "string",
+            "category": "string",
+            "spend": "float64",
+            "share": "float64",
+        }
+        return ibis.memtable({k: [] for k in schema}, schema=schema)
+    groups = t.group_by(["customer_id", "category"]).agg(spend=t.amount.sum())
+    total = groups.spend.sum().over(group_by=groups.customer_id)
+    shares = groups.mutate(share=groups.spend / total.nullif(0))
+    shares = shares.filter(shares.category.notnull())
+    return shares.select(
+        customer_id=shares.customer_id,
+        category=shares.category.cast("string"),
+        spend=shares.spend.cast("float64"),
+        share=shares.share.cast("float64"),
+    )
+
+
+def survey_answers(engine: Engine, as_of: datetime | date | None = None) -> ir.Table | None:
+    """Each person's latest survey response before ``as_of``, with all answer columns.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    as_of
+        Only responses before it count; None: now.
+
+    Returns
+    -------
+    ibis.Table or None
+        ``customer_id`` (the person id), the response's fields and every extra (answer)
+        column; None when the store has no survey responses.
+    """
+    t = activity(engine, "survey_responses", resolve_as_of(as_of))
+    if t is None:
+        return None
+    latest = _latest(t)
+    hidden = {"_key", "_source", "_loaded_at", "_row", "_time"}
+    return latest.select([c for c in latest.columns if c not in hidden])
