@@ -175,10 +175,9 @@ def load_config(path: Path) -> ProjectConfig:
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from e
+        from segmint.segments._rules import format_errors
+
+        raise ConfigError(f"{path}: {format_errors(e, ProjectConfig, prefix='')}") from None
 
 
 def config_to_yaml(config: ProjectConfig) -> str:
