@@ -235,11 +235,31 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
         + ", ".join(f"{k} {v:,}" for k, v in ident.links_by_key.items())
         + f"; {ident.skipped_values:,} shared values ignored)"
     )
+    r = summary.run
+    seg = Table(
+        "segment",
+        "members",
+        title=f"Run {r.run_id} as of {r.as_of:%Y-%m-%d}: {r.customers:,} customers",
+    )
+    for name, res in r.segments.items():
+        if not name.startswith(("rfm-", "lifecycle-", "tier-")):
+            seg.add_row(name, f"{res.size:,}")
+    out.print(seg)
+    fam = Table("family", "cells (members)")
+    for prefix in ("rfm-", "lifecycle-", "tier-"):
+        cells = [
+            f"{n.removeprefix(prefix)} {res.size:,}"
+            for n, res in r.segments.items()
+            if n.startswith(prefix)
+        ]
+        if cells:
+            fam.add_row(prefix.rstrip("-"), ", ".join(cells))
+    out.print(fam)
     out.print(f"Planted truth: {summary.truth_dir}")
     out.print(f"Store: {summary.store}")
     out.print(
-        f"Next: segmint load ... --project {summary.project}   "
-        f"(quarantined rows: table 'quarantine' in the store)"
+        f"Next: segmint segments list -p {summary.project}; segmint members active_danes "
+        f"-p {summary.project}; segmint customer ID -p {summary.project}"
     )
 
 

@@ -176,6 +176,7 @@ class DemoSummary:
     loads: list[LoadReport]
     quarantine_reasons: dict[str, int]
     identity: IdentityReport
+    run: RunResult
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +190,7 @@ class DemoSummary:
             "rows_loaded": {r.table: 0 for r in self.loads} | _sum_by_table(self.loads),
             "quarantine_reasons": self.quarantine_reasons,
             "identity": self.identity.to_dict(),
+            "run": self.run.to_dict(),
         }
 
 
@@ -249,6 +251,14 @@ def build_demo(
             )
         say("Resolving identities")
         ident = identities(project)
+        from segmint.demo._segments import B2B_SEGMENTS, B2C_SEGMENTS, DEMO_AS_OF
+        from segmint.segments import parse_segments
+
+        project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
+        project.config.runs.as_of = DEMO_AS_OF
+        project.save()
+        say(f"Running traits, families and {len(project.config.segments)} segments")
+        first_run = run(project)
         reasons: dict[str, int] = {}
         for r in loads:
             for k, v in r.reasons.items():
@@ -263,6 +273,7 @@ def build_demo(
             loads=loads,
             quarantine_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             identity=ident,
+            run=first_run,
         )
     finally:
         project.close()

@@ -95,9 +95,9 @@ def test_mapping_form_takes_builtin_windows() -> None:
         ([{"name": "a", "from": "events", "aggregate": "median", "of": "x"}],
          r"^traits\[0\]\.aggregate: Input should be 'count'"),
         ([{"name": "a", "from": "events", "aggregate": "count", "within": "3 months"}],
-         r"^traits\[0\]\.within: '3 months' is not a duration"),
+         r"^traits\[0\]\.within: malformed duration '3 months'"),
         ([{"name": "a", "from": "events", "aggregate": "count", "within": "0d"}],
-         r"^traits\[0\]\.within: '0d' is not a duration"),
+         r"^traits\[0\]\.within: an empty window '0d'"),
         ([{"name": "a", "from": "events", "aggregate": "count", "between": ["30d", "90d"]}],
          r"^traits\[0\]\.between: .* must be \[older, newer\] .* e\.g\. \[90d, 30d\]"),
         ([{"name": "a", "from": "events", "aggregate": "count", "between": ["4w", "28d"]}],
@@ -129,7 +129,7 @@ def test_mapping_form_takes_builtin_windows() -> None:
          r"^traits\[0\]: aggregate 'share' needs 'where'"),
         ([{"name": "a", "from": "events", "aggregate": "count", "whin": "30d"}],
          r"^traits\[0\]\.whin: Extra inputs are not permitted"),
-        ({"windows": ["30d", "1 year"]}, r"^traits\.windows: '1 year' is not a duration"),
+        ({"windows": ["30d", "1 year"]}, r"^traits\.windows: malformed duration '1 year'"),
         ({"windows": ["30d", "30d"]}, r"^traits\.windows: windows .* repeat a window"),
     ],
 )  # fmt: skip
@@ -147,7 +147,7 @@ def test_durations_and_window_bounds() -> None:
     as_of = datetime(2026, 3, 1, 12)
     assert parse_duration("90d") == timedelta(days=90)
     assert parse_duration("12w") == timedelta(days=84)
-    with pytest.raises(ValueError, match="'90' is not a duration"):
+    with pytest.raises(ValueError, match="malformed duration '90'"):
         parse_duration("90")
 
     assert Window(within="30d").bounds(as_of) == (as_of - timedelta(days=30), as_of)

@@ -646,6 +646,9 @@ DECLARED: list[dict[str, Any]] = [
      "where": [{"field": "granted", "value": True}], "since": "2025-01-01"},
     {"name": "deal_products", "from": "deals", "aggregate": "count_distinct", "of": "stage"},
     {"name": "sub_first", "from": "subscriptions", "aggregate": "first_time"},
+    {"name": "contacted", "from": "campaign_contacts", "aggregate": "count"},
+    {"name": "best_response", "from": "campaign_contacts", "aggregate": "max",
+     "of": "response_value"},
     {"name": "sko_share", "from": "transactions", "aggregate": "share", "of": "amount",
      "where": [{"field": "category", "op": "in", "value": ["Sko", "Sport"]}]},
 ]  # fmt: skip
@@ -683,6 +686,14 @@ def test_person_map_without_identities() -> None:
         assert "c12" in base
         assert base["c12"]["frequency"] == 0
         assert base["c02"]["subscription_active"] is False
+
+
+def test_store_without_customers_has_an_empty_base() -> None:
+    with connect("duckdb:///:memory:") as eng:
+        eng.write("transactions", _arrow("transactions", _transactions(random.Random(1))))
+        base = customer_base(eng, parse_traits_config(DECLARED), AS_OF)
+        assert base.count().execute() == 0
+        assert base.columns[:2] == ("customer_id", "customer_type")
 
 
 def test_category_spend_and_survey_answers(engine: Engine, frames: dict[str, pd.DataFrame]) -> None:
@@ -726,12 +737,15 @@ def test_declared_traits_join_the_base(engine: Engine, frames: dict[str, pd.Data
     assert got["c08"]["best_q1"] == 2
     assert got["c02"]["sms_yes"] == 1  # c02's grant; c12's record is a withdrawal
     assert got["c01"]["sub_first"] == datetime(2024, 1, 1)
+    # campaign_contacts is not loaded: its traits are empty, not an error
+    assert {(r["contacted"], r["best_response"]) for r in got.values()} == {(0, None)}
     assert list(got["c01"])[-len(DECLARED) :] == [d["name"] for d in DECLARED]
 
 
 def test_declared_trait_errors_name_the_path(engine: Engine) -> None:
     bad = [*DECLARED, {"name": "x", "from": "transactions", "aggregate": "sum", "of": "amout"}]
-    with pytest.raises(ConfigError, match=r"traits\[8\]\.of: .*'amout'; did you mean 'amount'"):
+    where = rf"traits\[{len(DECLARED)}\]\.of"
+    with pytest.raises(ConfigError, match=rf"{where}: .*'amout'; did you mean 'amount'"):
         customer_base(engine, parse_traits_config(bad), AS_OF)
     bad = [{"name": "x", "from": "transactions", "aggregate": "avg", "of": "category"}]
     with pytest.raises(ConfigError, match=r"traits\[0\]\.of: avg needs a numeric column"):

@@ -40,6 +40,11 @@ def as_of_datetime(as_of: datetime | date) -> datetime:
     return datetime(as_of.year, as_of.month, as_of.day)
 
 
+def empty_table(schema: dict[str, str]) -> ir.Table:
+    """A table with no rows and these columns (name -> Ibis type), on any engine."""
+    return ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
+
+
 def resolve_as_of(as_of: datetime | date | None) -> datetime:
     """``as_of`` as a naive UTC datetime; None is now (the default of a run)."""
     if as_of is None:
@@ -70,10 +75,7 @@ def person_map(engine: Engine) -> ir.Table:
         customers = engine.table("customers")
         cid = customers.customer_id.cast("string")
         return customers.select(customer_id=cid, person_id=cid).distinct()
-    return ibis.memtable(
-        {"customer_id": [], "person_id": []},
-        schema={"customer_id": "string", "person_id": "string"},
-    )
+    return empty_table({"customer_id": "string", "person_id": "string"})
 
 
 def activity(engine: Engine, name: str, as_of: datetime | date | None) -> ir.Table | None:

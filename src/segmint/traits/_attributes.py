@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from segmint.traits._activity import IBIS_TYPES, person_map
+from segmint.traits._activity import IBIS_TYPES, empty_table, person_map
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -50,7 +50,7 @@ def customer_attributes(engine: Engine) -> ir.Table:
     fields = attribute_fields()
     if not engine.has_table("customers"):
         schema = {"customer_id": "string", **fields, "_first_signup": "date"}
-        return ibis.memtable({k: [] for k in schema}, schema=schema)
+        return empty_table(schema)
     customers = engine.table("customers")
     persons = person_map(engine)
     persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)

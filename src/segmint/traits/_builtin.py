@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from segmint.traits._activity import activity, resolve_as_of
+from segmint.traits._activity import activity, empty_table, resolve_as_of
 from segmint.traits._config import parse_duration
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def category_spend(engine: Engine, as_of: datetime | date | None = None) -> ir.T
             "spend": "float64",
             "share": "float64",
         }
-        return ibis.memtable({k: [] for k in schema}, schema=schema)
+        return empty_table(schema)
     groups = t.group_by(["customer_id", "category"]).agg(spend=t.amount.sum())
     total = groups.spend.sum().over(group_by=groups.customer_id)
     shares = groups.mutate(share=groups.spend / total.nullif(0))

@@ -14,13 +14,13 @@ A bare list is short for ``{declared: [...]}``; the mapping form also takes the 
 settings (``windows``: the windows of the built-in engagement counts).
 
 This module imports only pydantic: it is loaded with the project configuration.  The
-:class:`Window` and :func:`parse_duration` here are shared with the rule language.
+:func:`parse_duration` is the rule language's (one duration syntax everywhere).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal, Self
 
 from pydantic import (
@@ -34,9 +34,9 @@ from pydantic import (
 )
 
 from segmint.exceptions import ConfigError
+from segmint.segments._rules import parse_duration
 from segmint.traits._catalogue import ActivityName, attribute_names, builtin_trait_names
 
-_DURATION = re.compile(r"^([1-9][0-9]*)([dw])$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Aggregate = Literal[
@@ -80,25 +80,13 @@ class _Model(BaseModel):
     )
 
 
-def parse_duration(text: str) -> timedelta:
-    """``"90d"`` -> 90 days, ``"12w"`` -> 84 days; a clear error for anything else."""
-    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
-    if m is None:
-        raise ValueError(
-            f"{text!r} is not a duration: write a whole number of days or weeks, "
-            f"e.g. '90d' or '12w'"
-        )
-    n = int(m.group(1))
-    return timedelta(days=n * 7 if m.group(2) == "w" else n)
-
-
 def _midnight(d: date) -> datetime:
     return d if isinstance(d, datetime) else datetime(d.year, d.month, d.day)
 
 
 def _check_within(text: str | None) -> str | None:
-    if text is not None:
-        parse_duration(text)
+    if text is not None and not parse_duration(text):
+        raise ValueError(f"an empty window {text!r}: a trait needs at least one day, e.g. '1d'")
     return text
 
 
