@@ -235,13 +235,13 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
         + ", ".join(f"{k} {v:,}" for k, v in ident.links_by_key.items())
         + f"; {ident.skipped_values:,} shared values ignored)"
     )
-    r = summary.run
+    run = summary.run
     seg = Table(
         "segment",
         "members",
-        title=f"Run {r.run_id} as of {r.as_of:%Y-%m-%d}: {r.customers:,} customers",
+        title=f"Run {run.run_id} as of {run.as_of:%Y-%m-%d}: {run.customers:,} customers",
     )
-    for name, res in r.segments.items():
+    for name, res in run.segments.items():
         if not name.startswith(("rfm-", "lifecycle-", "tier-")):
             seg.add_row(name, f"{res.size:,}")
     out.print(seg)
@@ -249,7 +249,7 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     for prefix in ("rfm-", "lifecycle-", "tier-"):
         cells = [
             f"{n.removeprefix(prefix)} {res.size:,}"
-            for n, res in r.segments.items()
+            for n, res in run.segments.items()
             if n.startswith(prefix)
         ]
         if cells:
