@@ -1,0 +1,339 @@
+"""Segment engine benchmark on the demo company (default 1,000,000 customers).
+
+(a) The issue's example rule ("Danish customers with at least 3 orders in the last 90 days,
+    total spend over 1,000 DKK, who opened an email in the last 30 days but are not in
+    'VIP'", VIP = spent 15,000 DKK or more in the last year), compiled by segmint, against
+    the same question hand-written in DuckDB SQL over the same store, in the same run; both
+    must find the same members.
+(b) RFM traits (recency, frequency, monetary) and quintile scores with named cells.
+(c) A full ``segmint run``: all built-in traits, RFM, lifecycle, value tiers and 20 varied
+    rule segments, published with snapshots and deltas; peak RSS of the process.
+(d) The example rule on Spark local against DuckDB (``--spark``; needs the spark extra),
+    on a smaller store (``--spark-customers``, default 100,000) since the data must first be
+    copied into Spark's warehouse.
+
+Usage::
+
+    python benchmarks/segments.py [--customers 1000000] [--work DIR] [--spark]
+
+The demo store is built once into ``--work`` (generated tables written straight into
+DuckDB, see ``_store.py``) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import ibis
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _store import build_store
+
+from segmint import service
+from segmint.segments import parse_segments
+
+AS_OF = datetime(2026, 10, 1)
+
+EXAMPLE = parse_segments(
+    [
+        {
+            "name": "vip",
+            "rule": {
+                "performed": "transactions",
+                "within": "365d",
+                "sum": {"of": "amount", ">=": 15000},
+            },
+        },
+        {
+            "name": "active_danes",
+            "rule": {
+                "all": [
+                    {"field": "country", "op": "=", "value": "DK"},
+                    {"performed": "transactions", "within": "90d", "count": {">=": 3}},
+                    {
+                        "performed": "transactions",
+                        "within": "90d",
+                        "sum": {"of": "amount", ">": 1000},
+                    },
+                    {
+                        "performed": "events",
+                        "where": [{"field": "event_type", "op": "=", "value": "email_open"}],
+                        "within": "30d",
+                    },
+                    {"not": {"in_segment": "vip"}},
+                ]
+            },
+        },
+    ]
+)
+
+HAND_SQL = """
+WITH person AS (SELECT customer_id, person_id FROM identities),
+cust AS (
+  SELECT coalesce(p.person_id, c.customer_id) AS customer_id,
+         max(CASE WHEN c.customer_id = coalesce(p.person_id, c.customer_id) THEN c.country END) AS country
+  FROM customers c LEFT JOIN person p ON p.customer_id = c.customer_id
+  GROUP BY 1
+),
+tx AS (
+  SELECT coalesce(p.person_id, t.customer_id) AS customer_id, t.order_date, t.amount
+  FROM transactions t LEFT JOIN person p ON p.customer_id = t.customer_id
+  WHERE t.order_date < TIMESTAMP '2026-10-01'
+),
+vip AS (
+  SELECT customer_id FROM tx WHERE order_date >= TIMESTAMP '2025-10-01'
+  GROUP BY 1 HAVING sum(amount) >= 15000
+),
+recent AS (
+  SELECT customer_id FROM tx WHERE order_date >= TIMESTAMP '2026-07-03'
+  GROUP BY 1 HAVING count(*) >= 3 AND sum(amount) > 1000
+),
+opened AS (
+  SELECT DISTINCT coalesce(p.person_id, e.customer_id) AS customer_id
+  FROM events e LEFT JOIN person p ON p.customer_id = e.customer_id
+  WHERE e.event_type = 'email_open'
+    AND e.event_time >= TIMESTAMP '2026-09-01' AND e.event_time < TIMESTAMP '2026-10-01'
+)
+SELECT c.customer_id FROM cust c
+WHERE c.country = 'DK'
+  AND c.customer_id IN (SELECT customer_id FROM recent)
+  AND c.customer_id IN (SELECT customer_id FROM opened)
+  AND c.customer_id NOT IN (SELECT customer_id FROM vip)
+"""
+
+VARIED = [
+    {"name": "s01_danes", "rule": {"field": "country", "op": "=", "value": "DK"}},
+    {
+        "name": "s02_swedes_young",
+        "rule": {
+            "all": [
+                {"field": "country", "op": "=", "value": "SE"},
+                {"field": "age", "op": "<", "value": 35},
+            ]
+        },
+    },
+    {"name": "s03_big_spenders", "rule": {"field": "monetary", "op": ">=", "value": 10000}},
+    {"name": "s04_frequent_90d", "rule": {"field": "orders_90d", "op": ">=", "value": 5}},
+    {"name": "s05_lapsed_180d", "rule": {"not_performed": "transactions", "within": "180d"}},
+    {
+        "name": "s06_kitchen_buyers",
+        "rule": {
+            "performed": "transactions",
+            "where": [{"field": "category", "op": "=", "value": "Bolig"}],
+            "within": "365d",
+        },
+    },
+    {"name": "s07_store_only", "rule": {"field": "top_channel", "op": "=", "value": "store"}},
+    {
+        "name": "s08_openers_30d",
+        "rule": {
+            "performed": "events",
+            "where": [{"field": "event_type", "op": "=", "value": "email_open"}],
+            "within": "30d",
+        },
+    },
+    {
+        "name": "s09_clickers_no_buy",
+        "rule": {
+            "all": [
+                {
+                    "performed": "events",
+                    "where": [{"field": "event_type", "op": "=", "value": "email_click"}],
+                    "within": "90d",
+                },
+                {"not_performed": "transactions", "within": "90d"},
+            ]
+        },
+    },
+    {
+        "name": "s10_tickets",
+        "rule": {
+            "performed": "events",
+            "where": [{"field": "event_type", "op": "=", "value": "service_ticket"}],
+            "within": "365d",
+            "count": {">=": 2},
+        },
+    },
+    {"name": "s11_high_aov", "rule": {"field": "avg_order_value", "op": ">", "value": 500}},
+    {"name": "s12_email_consent", "rule": {"field": "consent_email", "op": "=", "value": True}},
+    {"name": "s13_nps_promoters", "rule": {"field": "nps_last", "op": ">=", "value": 9}},
+    {"name": "s14_subscribers", "rule": {"field": "subscription_active", "op": "=", "value": True}},
+    {"name": "s15_mobile", "rule": {"field": "top_device", "op": "=", "value": "mobile"}},
+    {
+        "name": "s16_between_90_30",
+        "rule": {
+            "performed": "transactions",
+            "between": ["90d", "30d"],
+            "sum": {"of": "amount", ">": 500},
+        },
+    },
+    {
+        "name": "s17_browse_then_buy",
+        "rule": {
+            "sequence": [
+                {
+                    "performed": "events",
+                    "where": [{"field": "event_type", "op": "=", "value": "web_visit"}],
+                },
+                {"performed": "transactions"},
+            ],
+            "within": "7d",
+            "during": {"within": "90d"},
+        },
+    },
+    {
+        "name": "s18_champions_dk",
+        "rule": {
+            "all": [
+                {"field": "rfm_cell", "op": "=", "value": "champions"},
+                {"in_segment": "s01_danes"},
+            ]
+        },
+    },
+    {
+        "name": "s19_at_risk_valuable",
+        "rule": {
+            "all": [
+                {"field": "lifecycle_stage", "op": "in", "value": ["at_risk", "lapsed"]},
+                {"field": "value_tier", "op": "=", "value": "gold"},
+            ]
+        },
+    },
+    {
+        "name": "s20_any_mix",
+        "rule": {
+            "any": [
+                {"in_segment": "s03_big_spenders"},
+                {
+                    "all": [
+                        {"in_segment": "s08_openers_30d"},
+                        {"not": {"in_segment": "s05_lapsed_180d"}},
+                    ]
+                },
+            ]
+        },
+    },
+]
+
+
+def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+    """Median wall time of ``repeat`` calls (after one warm-up) and the last result."""
+    fn()
+    times = []
+    result: object = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def bench_example(project: service.Project) -> tuple[float, float, int]:
+    from segmint.segments._compile import compile_segment
+    from segmint.segments._evaluate import rule_context
+    from segmint.traits._attributes import customer_attributes
+
+    engine = project.engine
+
+    def segmint_once() -> int:
+        base = customer_attributes(engine)
+        members: dict[str, ibis.Table] = {}
+        ctx = rule_context(engine, base, project.config, AS_OF, members)
+        vip = compile_segment(EXAMPLE[0].rule, ctx)
+        name = engine.temp_name("vip")
+        engine.write(name, vip, temp=True)
+        members["vip"] = engine.table(name)
+        found = compile_segment(EXAMPLE[1].rule, ctx).to_pyarrow()
+        engine.drop(name)
+        return found.num_rows
+
+    raw = engine.con.con
+
+    def sql_once() -> int:
+        return len(raw.execute(HAND_SQL).fetchall())
+
+    seg_s, seg_n = timed(segmint_once)
+    sql_s, sql_n = timed(sql_once)
+    assert seg_n == sql_n, (seg_n, sql_n)
+    return seg_s, sql_s, int(seg_n)  # type: ignore[call-overload]
+
+
+def bench_rfm(project: service.Project) -> tuple[float, int]:
+    from segmint.segments import rfm
+    from segmint.traits import activity
+    from segmint.traits._builtin import days_between
+
+    engine = project.engine
+
+    def once() -> int:
+        tx = activity(engine, "transactions", AS_OF)
+        assert tx is not None
+        agg = tx.group_by("customer_id").aggregate(
+            recency_days=days_between(tx._time.max(), AS_OF),
+            frequency=tx.order_id.nunique(),
+            monetary=tx.amount.sum(),
+        )
+        cells = rfm(agg, project.config.families.rfm)
+        return int(cells.to_pyarrow().num_rows)
+
+    return timed(once)  # type: ignore[return-value]
+
+
+def bench_run(project: service.Project) -> tuple[float, int, int]:
+    project.config.segments = parse_segments(VARIED)
+    t0 = time.perf_counter()
+    result = service.run(project, as_of=AS_OF)
+    seconds = time.perf_counter() - t0
+    return seconds, result.customers, len(result.segments)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--work", type=Path, default=Path("benchmarks/out"))
+    ap.add_argument("--spark", action="store_true")
+    ap.add_argument("--spark-customers", type=int, default=100_000)
+    args = ap.parse_args()
+
+    folder = args.work / f"store-{args.customers}"
+    project = build_store(folder, args.customers)
+    eng = project.engine
+    n_tx, n_ev = eng.count("transactions"), eng.count("events")
+    print(
+        f"\nStore: {args.customers:,} customers, {n_tx:,} transactions, {n_ev:,} events; as of {AS_OF:%Y-%m-%d}\n"
+    )
+
+    seg_s, sql_s, members = bench_example(project)
+    print("| (a) example rule | seconds | members |\n|---|---:|---:|")
+    print(f"| segmint (compiled rule, incl. VIP segment) | {seg_s:.2f} | {members:,} |")
+    print(f"| hand-written DuckDB SQL | {sql_s:.2f} | {members:,} |")
+    print(f"\nratio segmint / SQL: **{seg_s / sql_s:.2f}x** (goal: at most 1.2x)\n")
+
+    rfm_s, scored = bench_rfm(project)
+    print(
+        f"| (b) RFM traits + quintiles + cells | {rfm_s:.2f} s | {scored:,} customers scored | goal 1.5 s |\n"
+    )
+
+    run_s, customers, n_segments = bench_run(project)
+    print(
+        f"| (c) segmint run: all traits, RFM, lifecycle, tiers, 20 rule segments, snapshot | "
+        f"{run_s:.1f} s | {customers:,} customers | {n_segments} segments incl. family cells | "
+        f"peak RSS {peak_rss_gb():.2f} GB | goal 10 s, 4 GB |"
+    )
+    project.close()
+
+
+if __name__ == "__main__":
+    main()
