@@ -1,0 +1,141 @@
+"""segmint run on a real (small) demo project: members, deltas and as-of against pandas."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from segmint import runs, service
+from segmint.cli import app
+from segmint.project import Project
+
+AS_OFS = [datetime(2026, 4, 1), datetime(2026, 7, 1), datetime(2026, 10, 1)]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    root = tmp_path_factory.mktemp("runs") / "demo"
+    service.build_demo(root, customers=1200, seed=11)
+    project = Project.open(root)
+    try:
+        yield project
+    finally:
+        project.close()
+
+
+def _orders(project: Project) -> pd.DataFrame:
+    """Orders by person, computed independently of segmint's traits (plain pandas)."""
+    eng = project.engine
+    tx = eng.table("transactions").select("customer_id", "order_date", "amount").to_pandas()
+    ids = eng.table("identities").select("customer_id", "person_id").to_pandas()
+    tx = tx.merge(ids, on="customer_id", how="left")
+    tx["person"] = tx["person_id"].fillna(tx["customer_id"])
+    return tx
+
+
+def _vip(orders: pd.DataFrame, as_of: datetime) -> set[str]:
+    """The demo's vip: spent 15,000 or more in the 365 days before as_of."""
+    window = orders[
+        (orders.order_date >= as_of - timedelta(days=365)) & (orders.order_date < as_of)
+    ]
+    spend = window.groupby("person")["amount"].sum()
+    return set(spend[spend >= 15000].index)
+
+
+def _lapsing(orders: pd.DataFrame, as_of: datetime) -> set[str]:
+    """Spent over 5,000 before as_of but nothing in the last 180 days."""
+    before = orders[orders.order_date < as_of]
+    total = before.groupby("person")["amount"].sum()
+    recent = set(before[before.order_date >= as_of - timedelta(days=180)].person)
+    return set(total[total > 5000].index) - recent
+
+
+def _members_of_run(project: Project, run_id: str, segment: str) -> set[str]:
+    s = project.engine.table("segment_snapshots")
+    got = s.filter((s.run_id == run_id) & (s.segment == segment)).customer_id
+    return set(got.to_pyarrow().to_pylist())
+
+
+def test_three_runs_match_pandas_and_their_deltas_are_exact(demo: Project) -> None:
+    orders = _orders(demo)
+    first = runs.last_successful_run(demo.engine)  # the demo's own run
+    assert first is not None
+    previous = {s: _members_of_run(demo, first, s) for s in ("vip", "lapsing_valuable")}
+    results = [service.run(demo, as_of=a) for a in AS_OFS]
+    for result, as_of in zip(results, AS_OFS, strict=True):
+        expected = {"vip": _vip(orders, as_of), "lapsing_valuable": _lapsing(orders, as_of)}
+        for segment, members in expected.items():
+            assert members, (segment, as_of)  # the demo must make the test meaningful
+            assert _members_of_run(demo, result.run_id, segment) == members, (segment, as_of)
+            d = demo.engine.table("segment_deltas")
+            mine = d.filter((d.run_id == result.run_id) & (d.segment == segment)).to_pandas()
+            assert set(mine[mine.change == "entered"].customer_id) == members - previous[segment]
+            assert set(mine[mine.change == "exited"].customer_id) == previous[segment] - members
+            r = result.segments[segment]
+            assert (r.size, r.entered, r.exited) == (
+                len(members),
+                len(members - previous[segment]),
+                len(previous[segment] - members),
+            )
+        previous = expected
+    # the history of one customer who moved is the sequence of its deltas
+    mover = next(iter(_vip(orders, AS_OFS[0]) ^ _vip(orders, AS_OFS[1])))
+    view = service.customer(demo, mover)
+    vip_changes = [h["change"] for h in view.history if h["segment"] == "vip"]
+    assert vip_changes in (["entered", "exited"], ["entered"], ["entered", "exited", "entered"])
+
+
+def test_as_of_ignores_later_data(demo: Project) -> None:
+    as_of = AS_OFS[0]
+    before = service.run(demo, as_of=as_of)
+    traits_before = demo.engine.table("customer_traits").drop("run_id").to_pyarrow()
+    # a big order of an existing customer after as_of must change nothing as of then
+    t = demo.engine.table("transactions")
+    row = t.filter(t.order_date >= as_of).limit(1).to_pyarrow().to_pylist()[0]
+    row.update(order_id="LATE-1", _key="LATE-1|1", amount=1_000_000.0)
+    demo.engine.append("transactions", pa.Table.from_pylist([row], schema=t.schema().to_pyarrow()))
+    try:
+        again = service.run(demo, as_of=as_of)
+        traits_after = demo.engine.table("customer_traits").drop("run_id").to_pyarrow()
+        assert traits_after.sort_by("customer_id").equals(traits_before.sort_by("customer_id"))
+        for name in ("vip", "lapsing_valuable", "active_danes"):
+            assert _members_of_run(demo, again.run_id, name) == _members_of_run(
+                demo, before.run_id, name
+            )
+        assert {k: v.entered + v.exited for k, v in again.segments.items()} == dict.fromkeys(
+            again.segments, 0
+        )
+    finally:
+        t = demo.engine.table("transactions")
+        demo.engine.write("transactions", t.filter(t.order_id != "LATE-1"))
+
+
+def test_cli_run_segments_members_preview(demo: Project, tmp_path: Path) -> None:
+    runner = CliRunner()
+    root = str(demo.root)
+    r = runner.invoke(app, ["run", "-p", root, "--as-of", "2026-10-01", "--json"])
+    assert r.exit_code == 0, r.output
+    vip = _vip(_orders(demo), AS_OFS[2])
+    r = runner.invoke(app, ["members", "vip", "-p", root, "--limit", "100000", "--json"])
+    assert set(json.loads(r.stdout)["customer_ids"]) == vip
+    f = tmp_path / "big.yaml"
+    f.write_text(
+        "name: big\nrule: {performed: transactions, within: 365d, sum: {of: amount, '>=': 15000}}\n"
+    )
+    r = runner.invoke(app, ["segments", "preview", str(f), "-p", root, "--as-of", "2026-10-01"])
+    assert r.exit_code == 0, r.output
+    assert f"{len(vip):,} customers as of 2026-10-01" in r.output
+    r = runner.invoke(app, ["segments", "show", "vipp", "-p", root])
+    assert r.exit_code == 1
+    assert "did you mean 'vip'" in r.output
+    r = runner.invoke(app, ["segments", "list", "-p", root, "--json"])
+    listed = {s["name"]: s for s in json.loads(r.stdout)}
+    assert listed["vip"]["size"] == len(vip)
+    assert listed["rfm-champions"]["kind"] == "family"
