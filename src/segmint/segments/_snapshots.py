@@ -32,7 +32,7 @@ CURRENT = "segment_current"
 
 
 def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
-    """One table (segment, customer_id) from a member table per segment."""
+    """One table (segment, customer_id) from a distinct member table per segment."""
     parts = [
         m.select(
             segment=ibis.literal(name, type="string"), customer_id=m.customer_id.cast("string")
@@ -42,7 +42,9 @@ def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
     if not parts:
         schema = ibis.schema({"segment": "string", "customer_id": "string"})
         return ibis.memtable({"segment": [], "customer_id": []}, schema=schema)
-    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+    # each member table is already distinct (rules end in .distinct(); family cells are
+    # filters of the one-row-per-customer base), so a plain union keeps them so
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
 def previous_members(engine: Engine, previous_run: str | None) -> ir.Table | None:
