@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from segmint.datamodel import ENTITIES
 from segmint.exceptions import ConfigError
+from segmint.segments._checks import RuleCatalog, check_rule
 from segmint.segments._graph import dependencies, evaluation_order, validate_segments
 from segmint.segments._rules import (
     ACTIVITY_TABLES,
@@ -27,13 +28,11 @@ from segmint.segments._rules import (
     Not,
     NotPerformed,
     Performed,
-    RuleCatalog,
     SegmentDefinition,
     Sequence,
     SequenceStep,
     TimeComparison,
     Window,
-    check_rule,
     format_errors,
     parse_duration,
     parse_rule,

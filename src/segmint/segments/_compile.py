@@ -9,7 +9,7 @@ How it stays fast on any engine:
   makes a comparison false), so ``all``/``any``/``not`` are ``&``/``|``/``~`` and ``not`` is
   exactly the base minus the members of the negated condition;
 * user values enter only as ``ibis.literal`` values and field names only after
-  :func:`segmint.segments._rules.check_rule` has checked them against the catalogue, so
+  :func:`segmint.segments._checks.check_rule` has checked them against the catalogue, so
   nothing a user writes is ever pasted into SQL;
 * nothing here is engine specific: the expression compiles on DuckDB and on Spark.
 """
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from segmint.exceptions import ConfigError
+from segmint.segments._checks import RuleCatalog, field_values, type_family, validate_rule, walk
 from segmint.segments._rules import (
     AllOf,
     AnyOf,
@@ -36,16 +37,11 @@ from segmint.segments._rules import (
     NotPerformed,
     Performed,
     Rule,
-    RuleCatalog,
     Sequence,
     SequenceStep,
     TimeComparison,
     Window,
-    field_values,
     parse_duration,
-    type_family,
-    validate_rule,
-    walk,
 )
 
 if TYPE_CHECKING:

@@ -13,14 +13,12 @@ import heapq
 from collections.abc import Collection, Sequence
 
 from segmint.exceptions import ConfigError
+from segmint.segments._checks import RuleCatalog, check_rule, walk
 from segmint.segments._rules import (
     InSegment,
     Rule,
-    RuleCatalog,
     SegmentDefinition,
-    check_rule,
     did_you_mean,
-    walk,
 )
 
 
