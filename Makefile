@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-slow test-all lint typecheck bench clean
+.PHONY: setup demo test test-slow test-spark test-all lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -q -m "slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
-test-all: test test-slow
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+## Spark parity tests: one local Spark for the whole run (Java 17+); never with -n.
+test-spark: $(SPARK_STAMP)
+	$(PY) -m pytest -q -m spark $(PYTEST_ARGS)
+
+test-all: test test-slow test-spark
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -40,6 +49,7 @@ typecheck: setup
 bench: setup
 	$(PY) benchmarks/generate.py
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/segments.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

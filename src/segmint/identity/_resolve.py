@@ -192,8 +192,10 @@ def _write_contact_identities(
     )
     # a contact whose sources name different companies takes the smallest company person
     # (and the smallest company_id of that person): deterministic on every engine
-    first = resolved.company_person_id.min().over(group_by=resolved.id)
-    chosen = resolved.filter(resolved.company_person_id == first)
+    # a named window column: Ibis 12 compiles a filter on an inline window to Spark SQL
+    # that does not resolve
+    resolved = resolved.mutate(_first=resolved.company_person_id.min().over(group_by=resolved.id))
+    chosen = resolved.filter(resolved.company_person_id == resolved._first).drop("_first")
     chosen = chosen.group_by("id", "company_person_id").agg(company_id=chosen.company_id.min())
 
     joined = components.left_join(chosen, components.id == chosen.id)
