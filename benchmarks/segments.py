@@ -79,7 +79,8 @@ HAND_SQL = """
 WITH person AS (SELECT customer_id, person_id FROM identities),
 cust AS (
   SELECT coalesce(p.person_id, c.customer_id) AS customer_id,
-         max(CASE WHEN c.customer_id = coalesce(p.person_id, c.customer_id) THEN c.country END) AS country
+         max(CASE WHEN c.customer_id = coalesce(p.person_id, c.customer_id)
+                  THEN c.country END) AS country
   FROM customers c LEFT JOIN person p ON p.customer_id = c.customer_id
   GROUP BY 1
 ),
@@ -299,6 +300,38 @@ def bench_run(project: service.Project) -> tuple[float, int, int]:
     return seconds, result.customers, len(result.segments)
 
 
+def bench_spark(customers: int, work: Path) -> tuple[float, float, int, float]:
+    """(d): the example rule on Spark local and on DuckDB, on the same smaller store."""
+    from segmint.engine import connect
+    from segmint.segments._compile import compile_segment
+    from segmint.segments._evaluate import rule_context
+    from segmint.traits._attributes import customer_attributes
+
+    duck_project = build_store(work / f"store-{customers}", customers)
+    spark = connect("spark://local[2]", base_dir=work / f"spark-{customers}")
+    t0 = time.perf_counter()
+    for name in ("customers", "identities", "transactions", "events"):
+        if not spark.has_table(name):
+            spark.write(name, duck_project.engine.table(name).to_pyarrow())
+    copy_s = time.perf_counter() - t0
+
+    def example_on(engine: object) -> Callable[[], int]:
+        def once() -> int:
+            base = customer_attributes(engine)  # type: ignore[arg-type]
+            members: dict[str, ibis.Table] = {}
+            ctx = rule_context(engine, base, duck_project.config, AS_OF, members)  # type: ignore[arg-type]
+            members["vip"] = compile_segment(EXAMPLE[0].rule, ctx).cache()
+            n = compile_segment(EXAMPLE[1].rule, ctx).count().execute()
+            return int(n)
+
+        return once
+
+    spark_s, spark_n = timed(example_on(spark), repeat=2)
+    duck_s, duck_n = timed(example_on(duck_project.engine), repeat=2)
+    assert spark_n == duck_n, (spark_n, duck_n)
+    return spark_s, duck_s, int(duck_n), copy_s  # type: ignore[call-overload]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=1_000_000)
@@ -311,9 +344,8 @@ def main() -> None:
     project = build_store(folder, args.customers)
     eng = project.engine
     n_tx, n_ev = eng.count("transactions"), eng.count("events")
-    print(
-        f"\nStore: {args.customers:,} customers, {n_tx:,} transactions, {n_ev:,} events; as of {AS_OF:%Y-%m-%d}\n"
-    )
+    size = f"{args.customers:,} customers, {n_tx:,} transactions, {n_ev:,} events"
+    print(f"\nStore: {size}; as of {AS_OF:%Y-%m-%d}\n")
 
     seg_s, sql_s, members = bench_example(project)
     print("| (a) example rule | seconds | members |\n|---|---:|---:|")
@@ -323,7 +355,7 @@ def main() -> None:
 
     rfm_s, scored = bench_rfm(project)
     print(
-        f"| (b) RFM traits + quintiles + cells | {rfm_s:.2f} s | {scored:,} customers scored | goal 1.5 s |\n"
+        f"| (b) RFM traits + quintiles + cells | {rfm_s:.2f} s | {scored:,} scored | goal 1.5 s |\n"
     )
 
     run_s, customers, n_segments = bench_run(project)
@@ -333,6 +365,14 @@ def main() -> None:
         f"peak RSS {peak_rss_gb():.2f} GB | goal 10 s, 4 GB |"
     )
     project.close()
+
+    if args.spark:
+        spark_s, duck_s, n, copy_s = bench_spark(args.spark_customers, args.work)
+        print(
+            f"\n| (d) example rule, {args.spark_customers:,} customers | Spark local[2] "
+            f"{spark_s:.2f} s | DuckDB {duck_s:.2f} s | ratio {spark_s / duck_s:.1f}x | "
+            f"{n:,} members, same on both | (copying the store into Spark: {copy_s:.0f} s) |"
+        )
 
 
 if __name__ == "__main__":
