@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine, connect, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._compile import RuleContext, compile_segment
 from segmint.segments._rules import parse_rule
@@ -303,14 +303,6 @@ def evaluate(rule: dict[str, Any], engine: Engine, as_of: datetime = AS_OF) -> s
     ids = expr.to_pyarrow().column("customer_id").to_pylist()
     assert len(ids) == len(set(ids)), "members must be distinct"
     return set(ids)
-
-
-def spark_sql(expr: ibis.Table) -> str:
-    from ibis.backends.pyspark import Backend
-
-    if ibis.options.pyspark is None:
-        Backend.register_options()
-    return str(ibis.to_sql(expr, dialect="pyspark"))
 
 
 # -- the independent computation ---------------------------------------------------------------

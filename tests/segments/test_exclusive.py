@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -13,27 +12,10 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._exclusive import assign_exclusive
 from segmint.segments._families_config import ExclusiveGroup, FamiliesConfig
-
-
-def spark_sql(expr: ibis.Table) -> str:
-    from ibis.backends.pyspark import Backend
-
-    if ibis.options.pyspark is None:
-        Backend.register_options()
-    return str(ibis.to_sql(expr, dialect="pyspark"))
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = connect("duckdb:///:memory:")
-    try:
-        yield eng
-    finally:
-        eng.con.disconnect()
 
 
 def _members(engine: Engine, segments: dict[str, list[str]]) -> dict[str, ibis.Table]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import ibis
@@ -12,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import LifecycleSettings
 from segmint.segments._lifecycle import STAGE_PRECEDENCE, lifecycle
@@ -23,23 +22,6 @@ SECOND = timedelta(seconds=1)
 
 def ago(days: float) -> datetime:
     return AS_OF - timedelta(days=days)
-
-
-def spark_sql(expr: ibis.Table) -> str:
-    from ibis.backends.pyspark import Backend
-
-    if ibis.options.pyspark is None:
-        Backend.register_options()
-    return str(ibis.to_sql(expr, dialect="pyspark"))
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = connect("duckdb:///:memory:")
-    try:
-        yield eng
-    finally:
-        eng.con.disconnect()
 
 
 def _orders(orders: dict[str, list[datetime]]) -> pd.DataFrame:

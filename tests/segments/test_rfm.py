@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import ibis
@@ -12,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import STANDARD_RFM_CELLS, RfmCell, RfmSettings
 from segmint.segments._rfm import (
@@ -43,23 +42,6 @@ def regex_cell(r: int, f: int) -> str:
     hits = [name for pattern, name in REGEX_MAP.items() if re.fullmatch(pattern, f"{r}{f}")]
     assert len(hits) == 1, (r, f, hits)
     return hits[0]
-
-
-def spark_sql(expr: ibis.Table) -> str:
-    from ibis.backends.pyspark import Backend
-
-    if ibis.options.pyspark is None:
-        Backend.register_options()
-    return str(ibis.to_sql(expr, dialect="pyspark"))
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = connect("duckdb:///:memory:")
-    try:
-        yield eng
-    finally:
-        eng.con.disconnect()
 
 
 _COLUMNS = ("customer_id", "recency_days", "frequency", "monetary")

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 
 import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import ValueTier, ValueTierSettings
 from segmint.segments._tiers import value_tiers
-
-
-def spark_sql(expr: ibis.Table) -> str:
-    from ibis.backends.pyspark import Backend
-
-    if ibis.options.pyspark is None:
-        Backend.register_options()
-    return str(ibis.to_sql(expr, dialect="pyspark"))
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = connect("duckdb:///:memory:")
-    try:
-        yield eng
-    finally:
-        eng.con.disconnect()
 
 
 def _write(engine: Engine, values: dict[str, float | None], column: str = "monetary") -> None:

@@ -8,7 +8,7 @@ a project runs unchanged on any engine registered here.
 
 from __future__ import annotations
 
-from segmint.engine._base import Engine, register_engine
+from segmint.engine._base import Engine, register_engine, spark_sql
 from segmint.engine._connect import connect
 
-__all__ = ["Engine", "connect", "register_engine"]
+__all__ = ["Engine", "connect", "register_engine", "spark_sql"]

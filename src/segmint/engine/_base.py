@@ -27,6 +27,19 @@ def register_engine(scheme: str, factory: Callable[[str, Path], Engine]) -> None
     _ENGINES[scheme] = factory
 
 
+def spark_sql(expr: ir.Expr) -> str:
+    """The Spark SQL an expression compiles to: to check it is portable, or to debug it.
+
+    Needs no Spark session (and no pyspark beyond Ibis' compiler options).
+    """
+    import ibis
+    from ibis.backends.pyspark import Backend
+
+    if ibis.options.pyspark is None:
+        Backend.register_options()
+    return str(ibis.to_sql(expr, dialect="pyspark"))
+
+
 def engine_factory(scheme: str) -> Callable[[str, Path], Engine]:
     try:
         return _ENGINES[scheme]
