@@ -157,6 +157,7 @@ def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
 
 
 def test_snapshots_are_pruned_but_history_is_not(engine: Engine) -> None:
+    stored = []
     for i in range(4):
         runs.run(
             engine,
@@ -164,6 +165,12 @@ def test_snapshots_are_pruned_but_history_is_not(engine: Engine) -> None:
             keep_snapshots=2,
             now=datetime(2026, 1, i + 1),
         )
-    snap_runs = engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()
-    assert len(snap_runs) == 2
+        snap = engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()
+        stored.append(len(snap))
+    # pruned once twice as many runs as kept are stored, back to the two newest
+    assert stored == [1, 2, 3, 2]
+    newest = sorted(r["run_id"] for r in runs.runs(engine))[-2:]
+    assert (
+        sorted(engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()) == newest
+    )
     assert engine.table("segment_sizes").run_id.nunique().execute() == 4

@@ -112,7 +112,12 @@ class RunsConfig(_Model):
     """How runs keep their results."""
 
     keep_snapshots: int = Field(
-        10, ge=1, description="Full segment snapshots kept (deltas and sizes are kept forever)"
+        10,
+        ge=1,
+        description=(
+            "Full segment snapshots kept: between this many and twice as many runs "
+            "(deltas and sizes are kept forever)"
+        ),
     )
     as_of: str | None = Field(
         None,
