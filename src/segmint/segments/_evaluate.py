@@ -11,7 +11,7 @@ customers between them are recorded run by run like any other segment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import ibis
@@ -44,28 +44,8 @@ def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir
     return engine.table(name)
 
 
-class ActivityCache:
-    """Activity tables as of one date, each materialised once on first use."""
-
-    def __init__(self, engine: Engine, as_of: datetime, scratch: list[str]) -> None:
-        self.engine = engine
-        self.as_of = as_of
-        self.scratch = scratch
-        self._tables: dict[str, ir.Table | None] = {}
-
-    def __call__(self, name: str) -> ir.Table | None:
-        if name not in self._tables:
-            t = activity(self.engine, name, self.as_of)
-            self._tables[name] = None if t is None else _keep(self.engine, t, self.scratch, "act")
-        return self._tables[name]
-
-
 def with_families(
-    engine: Engine,
-    base: ir.Table,
-    config: ProjectConfig,
-    as_of: datetime,
-    activities: Callable[[str], ir.Table | None] | None = None,
+    engine: Engine, base: ir.Table, config: ProjectConfig, as_of: datetime
 ) -> ir.Table:
     """``base`` plus the family columns (RFM scores and cell, lifecycle stage, value tier)."""
     fam = config.families
@@ -73,7 +53,7 @@ def with_families(
     if fam.rfm.enabled:
         parts.append(rfm(base, fam.rfm))
     if fam.lifecycle.enabled:
-        orders = (activities or (lambda n: activity(engine, n, as_of)))("transactions")
+        orders = activity(engine, "transactions", as_of)
         if orders is None:
             schema = ibis.schema({"customer_id": "string", "_time": "timestamp"})
             orders = ibis.memtable({"customer_id": [], "_time": []}, schema=schema)
@@ -113,7 +93,6 @@ def rule_context(
     config: ProjectConfig,
     as_of: datetime,
     members: Mapping[str, ir.Table],
-    activities: Callable[[str], ir.Table | None] | None = None,
 ) -> RuleContext:
     fields = {c: str(t) for c, t in base.schema().items() if c != "customer_id"}
 
@@ -122,7 +101,7 @@ def rule_context(
 
     return RuleContext(
         base=base,
-        activity=activities or (lambda name: activity(engine, name, as_of)),
+        activity=lambda name: activity(engine, name, as_of),
         as_of=as_of,
         members=member_table,
         fields=fields,
@@ -132,14 +111,12 @@ def rule_context(
 def evaluate(engine: Engine, config: ProjectConfig, as_of: datetime) -> Evaluated:
     """Traits, families and every segment of ``config`` as of ``as_of``, materialised."""
     scratch: list[str] = []
-    acts = ActivityCache(engine, as_of, scratch)
-    traits = customer_base(engine, config.traits, as_of, activities=acts)
-    base = _keep(engine, traits, scratch, "base")
-    base = _keep(engine, with_families(engine, base, config, as_of, acts), scratch, "wide")
+    base = _keep(engine, customer_base(engine, config.traits, as_of), scratch, "base")
+    base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
     members: dict[str, ir.Table] = {}
     for name, expr in family_members(base, config).items():
         members[name] = expr
-    ctx = rule_context(engine, base, config, as_of, members, acts)
+    ctx = rule_context(engine, base, config, as_of, members)
     by_name = {s.name: s for s in config.segments}
     for i, name in enumerate(evaluation_order(config.segments, external=list(members))):
         seg = by_name[name]

@@ -8,7 +8,6 @@ queries (most frequent category, latest consents, latest NPS).  Nothing at or af
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +55,6 @@ def customer_base(
     engine: Engine,
     traits_config: TraitsConfig | None = None,
     as_of: datetime | date | None = None,
-    *,
-    activities: Callable[[str], ir.Table | None] | None = None,
 ) -> ir.Table:
     """Every person existing at ``as_of`` with attributes, built-in and declared traits.
 
@@ -70,10 +67,6 @@ def customer_base(
     as_of
         Evaluation time (naive UTC; a date means its midnight): only rows before it are
         read.  None: now.
-    activities
-        Where to get the activity tables (as :func:`activity` gives them for this as_of);
-        a run passes tables it materialised once, so every trait and segment reads them
-        without joining identities again.
 
     Returns
     -------
@@ -93,7 +86,7 @@ def customer_base(
     base = customer_attributes(engine)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
-        t = activities(table) if activities is not None else activity(engine, table, cut)
+        t = activity(engine, table, cut)
         if t is None:
             continue
         declared = [(i, d) for i, d in enumerate(config.declared) if d.source == table]
