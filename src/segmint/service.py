@@ -141,20 +141,6 @@ def status(project: Project) -> list[TableStatus]:
     return [TableStatus(n, eng.count(n)) for n in names if eng.has_table(n)]
 
 
-def quarantine(
-    project: Project, *, table: str | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
-    """Quarantined rows (newest load first), optionally of one table."""
-    eng = project.engine
-    if not eng.has_table("quarantine"):
-        return []
-    q = eng.table("quarantine")
-    if table:
-        q = q.filter(q.table == table)
-    q = q.order_by(["table", "file", "row"]).limit(limit)
-    return list(q.to_pyarrow().to_pylist())
-
-
 # -- demo -----------------------------------------------------------------------------------
 DEMO_MARKER = ".segmint-demo"
 DEMO_EXTERNAL_KEYS: dict[str, list[str]] = {

@@ -93,9 +93,6 @@ class Engine:
     def temp_name(self, prefix: str) -> str:
         return f"_segmint_{prefix}_{next(_counter)}"
 
-    def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        return expr.to_pyarrow()
-
     # -- writes ---------------------------------------------------------------------------
     def merge(self, name: str, obj: ir.Table, *, on: str = "_key") -> None:
         """Insert rows of ``obj`` into ``name``, replacing rows with the same ``on`` value.
