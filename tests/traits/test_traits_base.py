@@ -24,7 +24,7 @@ from segmint.engine import Engine, connect
 from segmint.exceptions import ConfigError, UnknownTableError
 from segmint.traits._activity import activity, person_map
 from segmint.traits._base import customer_base
-from segmint.traits._builtin import category_spend, survey_answers
+from segmint.traits._builtin import category_spend, one_line_per_order, survey_answers
 from segmint.traits._catalogue import BUILTIN_TRAITS, builtin_trait_names, trait_catalog
 from segmint.traits._config import TraitsConfig, parse_traits_config
 
@@ -538,6 +538,26 @@ def test_every_builtin_trait_matches_pandas(
     _assert_matches(got, want)
     names = builtin_trait_names(["30d", "90d", "365d"])
     assert all(set(names) <= set(row) for row in want.values())
+
+
+def test_one_line_per_order_counts_orders_without_distinct(
+    frames: dict[str, pd.DataFrame],
+) -> None:
+    tx = frames["transactions"]
+    single = {**frames, "transactions": tx[tx["line_no"] == 1].reset_index(drop=True)}
+    eng = connect("duckdb:///:memory:")
+    try:
+        _write(eng, single)
+        assert one_line_per_order(eng)
+        got = _rows(customer_base(eng, TraitsConfig(), AS_OF))
+        _assert_matches(got, expected_base(single, AS_OF, ["30d", "90d", "365d"]))
+    finally:
+        eng.close()
+
+
+def test_order_lines_are_detected(engine: Engine, frames: dict[str, pd.DataFrame]) -> None:
+    assert (frames["transactions"]["line_no"] > 1).any()
+    assert not one_line_per_order(engine)
 
 
 @pytest.mark.parametrize("windows", [["2w"], ["7d", "180d"], []])

@@ -6,10 +6,13 @@ Every customer of the base gets exactly one stage, decided by the first matching
 exactly ``active_days`` before ``as_of`` is still active and one exactly ``lapsed_days``
 before is at risk, not lapsed.
 
-Reactivation needs the gap before each purchase, which no per-customer trait holds: it is
-computed from the orders activity table with ``lag(_time) over (partition by customer_id
-order by _time)``.  Lines of one order share a ``_time``, so their gap to each other is 0
-and only the gap to the previous order counts.
+Reactivation needs the gap before a purchase, which no per-customer trait holds.  Since
+``active_days < lapsed_days``, only the first purchase within the active window can follow
+a gap longer than ``lapsed_days`` (any later one follows a purchase less than
+``active_days`` before it), and the purchase before it is the last one before the window.
+So one aggregate per customer over the orders activity table decides it: the first time
+at or after the window start and the last time before it, more than ``lapsed_days``
+apart.  Lines of one order share a ``_time``, so they never make a gap.
 """
 
 from __future__ import annotations
@@ -98,13 +101,14 @@ def _reactivating_customers(
     orders: ir.Table, as_of: datetime, active_since: ir.Value, lapsed_days: int
 ) -> ir.Table:
     """Customers with a purchase within the active window after a gap > ``lapsed_days``."""
-    before = orders.filter(orders._time.cast("timestamp") < ibis.literal(as_of, "timestamp"))
-    timed = before.select(customer_id=before.customer_id, _time=before._time.cast("timestamp"))
-    gaps = timed.mutate(
-        _previous=timed._time.lag().over(group_by=timed.customer_id, order_by=timed._time)
+    timed = orders.select(customer_id=orders.customer_id, _time=orders._time.cast("timestamp"))
+    before = timed.filter(timed._time < ibis.literal(as_of, "timestamp"))
+    inside = before._time >= active_since
+    edges = before.group_by("customer_id").agg(
+        _first_inside=before._time.min(where=inside),
+        _last_before=before._time.max(where=~inside),
     )
-    returning = gaps.filter(
-        (gaps._time >= active_since)
-        & (gaps._previous + ibis.interval(days=lapsed_days) < gaps._time)
+    returning = edges.filter(
+        edges._last_before + ibis.interval(days=lapsed_days) < edges._first_inside
     )
-    return returning.select(_returning_id=returning.customer_id).distinct()
+    return returning.select(_returning_id=returning.customer_id)

@@ -32,6 +32,20 @@ def attribute_fields() -> dict[str, str]:
     }
 
 
+def _order(records: ir.Table, columns: set[str]) -> list[ir.Value]:
+    """The ranking of a person's records: canonical, latest loaded, customer_id, source, row."""
+    cid = records.customer_id.cast("string")
+    order: list[ir.Value] = [ibis.desc((cid == records._person).cast("int8"))]
+    if "_loaded_at" in columns:
+        order.append(ibis.desc(records._loaded_at.cast("timestamp").fill_null(_EPOCH)))
+    order.append(cid)
+    if "_source" in columns:
+        order.append(records._source.cast("string").fill_null(""))
+    if "_row" in columns:
+        order.append(records._row.cast("int64").fill_null(0))
+    return order
+
+
 def customer_attributes(engine: Engine) -> ir.Table:
     """One row per person with every customer attribute merged across its records.
 
@@ -56,28 +70,28 @@ def customer_attributes(engine: Engine) -> ir.Table:
     persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
     cid = customers.customer_id.cast("string")
     records = customers.left_join(persons, cid == persons._cid)
-    cid = records.customer_id.cast("string")
-    person = ibis.coalesce(records._pid, cid)
+    records = records.mutate(
+        _person=ibis.coalesce(records._pid, records.customer_id.cast("string"))
+    )
     columns = set(customers.columns)
-    order: list[ir.Value] = [ibis.desc((cid == person).cast("int8"))]
-    if "_loaded_at" in columns:
-        order.append(ibis.desc(records._loaded_at.cast("timestamp").fill_null(_EPOCH)))
-    order.append(cid)
-    if "_source" in columns:
-        order.append(records._source.cast("string").fill_null(""))
-    if "_row" in columns:
-        order.append(records._row.cast("int64").fill_null(0))
-    ranked = records.mutate(
-        _person=person, _rank=ibis.row_number().over(group_by=person, order_by=order)
+    sizes = records.group_by("_person").agg(_records=records.count())
+    several = sizes.filter(sizes._records > 1).select("_person")
+    alone = records.anti_join(several, "_person")
+    shared = records.semi_join(several, "_person")
+    ranked = shared.mutate(
+        _rank=ibis.row_number().over(group_by=shared._person, order_by=_order(shared, columns))
     )
     aggs: dict[str, ir.Value] = {}
+    direct: dict[str, ir.Value] = {"customer_id": alone._person}
     for name, dtype in fields.items():
         if name in columns:
             col = ranked[name].cast(dtype)
             aggs[name] = col.argmin(ranked._rank, where=col.notnull())
+            direct[name] = alone[name].cast(dtype)
     if "signup_date" in columns:
         aggs["_first_signup"] = ranked.signup_date.cast("date").min()
-    merged = ranked.group_by(customer_id=ranked._person).agg(**aggs)
+        direct["_first_signup"] = alone.signup_date.cast("date")
+    merged = ranked.group_by(customer_id=ranked._person).agg(**aggs).union(alone.select(**direct))
     missing = {
         name: ibis.null().cast(dtype)
         for name, dtype in {**fields, "_first_signup": "date"}.items()

@@ -20,6 +20,7 @@ from segmint.traits._builtin import (
     days_between,
     latest_consents,
     latest_nps,
+    one_line_per_order,
     top_value,
 )
 from segmint.traits._catalogue import ACTIVITY_TABLES, BUILTIN_TRAITS
@@ -84,6 +85,7 @@ def customer_base(
     config = traits_config or TraitsConfig()
     cut = resolve_as_of(as_of)
     base = customer_attributes(engine)
+    one_line = one_line_per_order(engine)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
         t = activity(engine, table, cut)
@@ -92,21 +94,28 @@ def customer_base(
         declared = [(i, d) for i, d in enumerate(config.declared) if d.source == table]
         aggs: dict[str, ir.Value] = {}
         if table in AGGREGATES:
-            aggs.update(AGGREGATES[table](t, cut, config.windows))
+            aggs.update(AGGREGATES[table](t, cut, config.windows, one_line))
         for i, d in declared:
             aggs[d.name] = declared_aggregate(t, d, cut, f"traits[{i}]")
         if aggs:
             parts.append(t.group_by("customer_id").agg(**aggs))
-        parts.extend(_ranked(table, t))
+        parts.extend(_ranked(table, t, one_line=one_line))
     base = _derived(_join_all(base, parts), cut)
     return _finish(base, config, cut)
 
 
-def _ranked(table: str, t: ir.Table) -> list[ir.Table]:
+def _ranked(table: str, t: ir.Table, *, one_line: bool) -> list[ir.Table]:
     if table == "transactions":
         return [
-            top_value(t, "category", "top_category", spend=True),
-            top_value(t, "channel", "top_channel", spend=True),
+            top_value(
+                t,
+                "category",
+                "top_category",
+                spend=True,
+                one_line=one_line,
+                distinct="distinct_categories",
+            ),
+            top_value(t, "channel", "top_channel", spend=True, one_line=one_line),
         ]
     if table == "events":
         return [

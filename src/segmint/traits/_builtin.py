@@ -49,9 +49,41 @@ def _since(t: ir.Table, as_of: datetime, window: timedelta) -> ir.BooleanValue:
     return t._time >= ibis.literal(as_of - window)
 
 
-def transaction_aggregates(t: ir.Table, as_of: datetime, windows: Sequence[str]) -> Aggregates:
-    """Purchase traits: recency, frequency, monetary, first/last, windows, categories."""
-    orders = t.order_id.nunique()
+def one_line_per_order(engine: Engine) -> bool:
+    """Whether every stored transaction is line 1 of its order.
+
+    The store keys transactions by ``(order_id, line_no)``, so then ``order_id`` is unique
+    and counting orders needs no ``DISTINCT``: one cheap scan that saves a distinct count
+    per person (and per person and category) on every run.  Exports with one row per order
+    (line_no absent, so 1 by default) are the common case; with order lines, orders are
+    counted distinctly as before.
+    """
+    if not engine.has_table("transactions"):
+        return True
+    t = engine.table("transactions")
+    if "line_no" not in t.columns:
+        return False
+    other = t.filter(t.line_no.isnull() | (t.line_no != 1)).limit(1)
+    return int(other.count().execute()) == 0
+
+
+def order_count(
+    t: ir.Table, *, one_line: bool, where: ir.BooleanValue | None = None
+) -> ir.IntegerValue:
+    """Distinct orders among the rows of ``t`` (where ``where`` holds)."""
+    if one_line:
+        return t.order_id.count(where=where)
+    return t.order_id.nunique(where=where)
+
+
+def transaction_aggregates(
+    t: ir.Table, as_of: datetime, windows: Sequence[str], *, one_line: bool = False
+) -> Aggregates:
+    """Purchase traits: recency, frequency, monetary, first/last, windows.
+
+    ``one_line``: every row is a whole order (see :func:`one_line_per_order`).
+    """
+    orders = order_count(t, one_line=one_line)
     first = t._time.min()
     last = t._time.max()
     aggs: Aggregates = {
@@ -64,11 +96,10 @@ def transaction_aggregates(t: ir.Table, as_of: datetime, windows: Sequence[str])
         "mean_interpurchase_days": (
             last.cast("date").delta(first.cast("date"), unit="day") / (orders - 1).nullif(0)
         ),
-        "distinct_categories": t.category.nunique(),
     }
     for w in windows:
         recent = _since(t, as_of, parse_duration(w))
-        aggs[f"orders_{w}"] = t.order_id.nunique(where=recent)
+        aggs[f"orders_{w}"] = order_count(t, one_line=one_line, where=recent)
         aggs[f"spend_{w}"] = t.amount.sum(where=recent)
     return aggs
 
@@ -109,12 +140,12 @@ def deal_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
     }
 
 
-#: activity table -> its built-in reductions
-AGGREGATES: dict[str, Callable[[ir.Table, datetime, Sequence[str]], Aggregates]] = {
-    "transactions": transaction_aggregates,
-    "events": event_aggregates,
-    "subscriptions": lambda t, as_of, _w: subscription_aggregates(t, as_of),
-    "deals": lambda t, as_of, _w: deal_aggregates(t, as_of),
+#: activity table -> its built-in reductions (table, as_of, windows, one_line)
+AGGREGATES: dict[str, Callable[[ir.Table, datetime, Sequence[str], bool], Aggregates]] = {
+    "transactions": lambda t, as_of, w, one: transaction_aggregates(t, as_of, w, one_line=one),
+    "events": lambda t, as_of, w, _one: event_aggregates(t, as_of, w),
+    "subscriptions": lambda t, as_of, _w, _one: subscription_aggregates(t, as_of),
+    "deals": lambda t, as_of, _w, _one: deal_aggregates(t, as_of),
 }
 
 
@@ -123,26 +154,43 @@ def _tiebreak(t: ir.Table) -> list[ir.Value]:
     return [ibis.desc(t[c]) for c in ("_key", "_row") if c in t.columns]
 
 
-def top_value(t: ir.Table, key: str, name: str, *, spend: bool) -> ir.Table:
+def top_value(
+    t: ir.Table,
+    key: str,
+    name: str,
+    *,
+    spend: bool,
+    one_line: bool = False,
+    distinct: str | None = None,
+) -> ir.Table:
     """The most frequent non-null ``key`` per person: ``(customer_id, name[, name_spend])``.
 
-    Frequency counts orders (distinct order_id) when ``spend`` is set, else rows.  Ties go
-    to the higher spend (``spend`` only), then to the value first in alphabetical order.
+    Frequency counts orders (distinct order_id; ``one_line``: every row is an order) when
+    ``spend`` is set, else rows.  Ties go to the higher spend (``spend`` only), then to the
+    value first in alphabetical order.  ``distinct`` also returns, under that name, the
+    number of distinct non-null values of ``key`` per person (from the same grouping).
     """
     rows = t.filter(t[key].notnull())
     if spend:
         groups = rows.group_by(["customer_id", key]).agg(
-            _n=rows.order_id.nunique(), _spend=rows.amount.sum()
+            _n=order_count(rows, one_line=one_line), _spend=rows.amount.sum()
         )
         order = [ibis.desc(groups._n), ibis.desc(groups._spend), groups[key]]
     else:
         groups = rows.group_by(["customer_id", key]).agg(_n=rows.count())
         order = [ibis.desc(groups._n), groups[key]]
-    ranked = groups.mutate(_r=ibis.row_number().over(group_by=groups.customer_id, order_by=order))
+    marks: dict[str, ir.Value] = {
+        "_r": ibis.row_number().over(group_by=groups.customer_id, order_by=order)
+    }
+    if distinct is not None:
+        marks["_d"] = groups.count().over(group_by=groups.customer_id)
+    ranked = groups.mutate(**marks)
     top = ranked.filter(ranked._r == 0)
     out = {"customer_id": top.customer_id, name: top[key].cast("string")}
     if spend:
         out[f"{name}_spend"] = top._spend
+    if distinct is not None:
+        out[distinct] = top._d
     return top.select(**out)
 
 
