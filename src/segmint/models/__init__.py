@@ -1,13 +1,50 @@
 """Predictive models: customer lifetime value (BG/NBD, Pareto/NBD, Gamma-Gamma).
 
 Estimators follow the scikit-learn contract (``fit`` returns ``self``, learned state ends
-in ``_``); the per-customer summary they are fitted on is computed in the engine.
+in ``_``); the per-customer summary they are fitted on is computed in the engine with
+Ibis, compressed to one weighted row per distinct ``(x, t_x, T)``.
 """
 
 from __future__ import annotations
 
 from segmint.models._bgnbd import BGNBD
+from segmint.models._card import ModelCard
+from segmint.models._clv import CLVFit, fit_clv
 from segmint.models._gammagamma import GammaGamma
+from segmint.models._holdout import FrequencyGroup, HoldoutValidation, validate_holdout
 from segmint.models._paretonbd import ParetoNBD
+from segmint.models._summary import (
+    Compressed,
+    Window,
+    collect,
+    compress,
+    customer_summary,
+    purchases,
+    spend_summary,
+    window_for,
+)
+from segmint.models._transactions import TransactionFile, read_transactions
+from segmint.models._value import customer_lifetime_value
 
-__all__ = ["BGNBD", "GammaGamma", "ParetoNBD"]
+__all__ = [
+    "BGNBD",
+    "CLVFit",
+    "Compressed",
+    "FrequencyGroup",
+    "GammaGamma",
+    "HoldoutValidation",
+    "ModelCard",
+    "ParetoNBD",
+    "TransactionFile",
+    "Window",
+    "collect",
+    "compress",
+    "customer_lifetime_value",
+    "customer_summary",
+    "fit_clv",
+    "purchases",
+    "read_transactions",
+    "spend_summary",
+    "validate_holdout",
+    "window_for",
+]
