@@ -46,12 +46,14 @@ RUN_SCHEMA = pa.schema(
 class Evaluated:
     """What a run evaluates: the customer base with traits, and members per segment.
 
+    ``traits`` is what the run stores as ``customer_traits`` (default: all of ``base``);
     ``scratch`` names work tables the evaluation made; the run drops them when done.
     """
 
     base: ir.Table
     members: dict[str, ir.Table]
     scratch: list[str] = field(default_factory=list)
+    traits: ir.Table | None = None
 
 
 class Evaluation(Protocol):
@@ -95,6 +97,11 @@ def last_successful_run(engine: Engine) -> str | None:
     ok = r.filter(r.status == "succeeded")
     value = ok.run_id.max().execute()
     return None if value is None or value != value else str(value)  # NaN-safe
+
+
+def current_members(engine: Engine) -> ir.Table | None:
+    """Membership (segment, customer_id) at the latest successful run; None before any."""
+    return snapshots.run_members(engine, last_successful_run(engine))
 
 
 def _record(engine: Engine, row: dict[str, Any]) -> None:
@@ -166,9 +173,10 @@ def run(
                 previous_run=previous,
                 segments=list(members),
             )
+            traits = result.base if result.traits is None else result.traits
             engine.write(
                 TRAITS,
-                result.base.mutate(
+                traits.mutate(
                     run_id=ibis.literal(run_id), as_of=ibis.literal(as_of, type="timestamp")
                 ),
             )

@@ -19,7 +19,7 @@ from segmint.identity import IdentityReport, resolve_identities
 from segmint.ingest import LoadReport, load_source
 from segmint.ingest._readers import is_url
 from segmint.project import Project
-from segmint.runs import RunResult
+from segmint.runs import RunResult, current_members
 
 Progress = Callable[[int], None]
 
@@ -322,8 +322,8 @@ def customer(project: Project, customer_id: str) -> CustomerView:
     if not records and not traits:
         raise CustomerNotFoundError(f"no customer {customer_id!r} in this project")
     segments: list[str] = []
-    if eng.has_table(snapshots.CURRENT):
-        cur = eng.table(snapshots.CURRENT)
+    cur = current_members(eng)
+    if cur is not None:
         segments = sorted(cur.filter(cur.customer_id == pid).segment.to_pyarrow().to_pylist())
     history: list[dict[str, Any]] = []
     if eng.has_table(snapshots.DELTAS):
@@ -333,12 +333,10 @@ def customer(project: Project, customer_id: str) -> CustomerView:
 
 def members(project: Project, segment: str, *, limit: int | None = 100) -> list[str]:
     """Members of ``segment`` at the last run, sorted."""
-    from segmint.segments import _snapshots as snapshots
-
     eng = project.engine
-    if not eng.has_table(snapshots.CURRENT):
+    cur = current_members(eng)
+    if cur is None:
         raise ConfigError("no run yet: run 'segmint run' first")
-    cur = eng.table(snapshots.CURRENT)
     q = cur.filter(cur.segment == segment).select("customer_id").order_by("customer_id")
     if limit is not None:
         q = q.limit(limit)

@@ -29,6 +29,7 @@ from segmint.segments._rules import Rule
 from segmint.segments._tiers import value_tiers
 from segmint.traits import customer_base
 from segmint.traits._activity import activity
+from segmint.traits._attributes import attribute_fields
 
 FAMILY_COLUMNS = {
     "rfm": ("r", "f", "m", "rfm_score", "rfm_cell"),
@@ -130,7 +131,9 @@ def evaluate(engine: Engine, config: ProjectConfig, as_of: datetime) -> Evaluate
             members[f"{group.name}-{n}"] = assigned.filter(assigned.segment == n).select(
                 "customer_id"
             )
-    return Evaluated(base, members, scratch)
+    # attributes stay in the customers table; a run stores what it computed
+    traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
+    return Evaluated(base, members, scratch, traits=traits)
 
 
 def preview(

@@ -8,11 +8,12 @@ Every run writes, in one unit of work:
     ``entered`` / ``exited`` against the previous successful run (kept forever: the history
     of every customer and the feed for destinations that sync changes);
 ``segment_sizes`` (run_id, as_of, segment, size, entered, exited)
-    the size of every segment over time;
-``segment_current`` (segment, customer_id)
-    the latest membership, for quick look-ups.
+    the size of every segment over time.
 
-A run that fails publishes nothing: the previous snapshot stays the current one.
+The current membership is the snapshot of the latest successful run (:func:`run_members`):
+the snapshot table is appended run by run, so reading one run of it is cheap, and a second
+copy of every membership would double what each run writes.  A run that fails publishes
+nothing: the previous snapshot stays the current one.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from segmint.engine import Engine
 SNAPSHOTS = "segment_snapshots"
 DELTAS = "segment_deltas"
 SIZES = "segment_sizes"
-CURRENT = "segment_current"
 
 
 def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
@@ -47,12 +47,12 @@ def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
-def previous_members(engine: Engine, previous_run: str | None) -> ir.Table | None:
-    """Membership (segment, customer_id) of ``previous_run``, if it is still stored."""
-    if previous_run is None or not engine.has_table(SNAPSHOTS):
+def run_members(engine: Engine, run_id: str | None) -> ir.Table | None:
+    """Membership (segment, customer_id) at ``run_id``, if its snapshot is still stored."""
+    if run_id is None or not engine.has_table(SNAPSHOTS):
         return None
     snap = engine.table(SNAPSHOTS)
-    return snap.filter(snap.run_id == previous_run).select("segment", "customer_id")
+    return snap.filter(snap.run_id == run_id).select("segment", "customer_id")
 
 
 def deltas(current: ir.Table, previous: ir.Table | None) -> ir.Table:
@@ -63,13 +63,19 @@ def deltas(current: ir.Table, previous: ir.Table | None) -> ir.Table:
     """
     if previous is None:
         return current.mutate(change=ibis.literal("entered"))
-    entered = current.anti_join(previous, ["segment", "customer_id"]).mutate(
-        change=ibis.literal("entered")
+    before = previous.select(_segment=previous.segment, _customer_id=previous.customer_id)
+    both = current.outer_join(
+        before,
+        [current.segment == before._segment, current.customer_id == before._customer_id],
     )
-    exited = previous.anti_join(current, ["segment", "customer_id"]).mutate(
-        change=ibis.literal("exited")
+    # one full outer join: a row without a previous side entered, one without a current
+    # side exited (segment and customer_id are never null)
+    changed = both.filter(both.segment.isnull() | both._segment.isnull())
+    return changed.select(
+        segment=ibis.coalesce(changed.segment, changed._segment),
+        customer_id=ibis.coalesce(changed.customer_id, changed._customer_id),
+        change=ibis.ifelse(changed._segment.isnull(), "entered", "exited"),
     )
-    return entered.union(exited)
 
 
 def sizes(current: ir.Table, changes: ir.Table, segments: list[str]) -> ir.Table:
@@ -98,12 +104,12 @@ def publish(
     previous_run: str | None,
     segments: list[str],
 ) -> None:
-    """Write snapshot, deltas, sizes and current membership of one run.
+    """Write snapshot, deltas and sizes of one run.
 
     Call inside ``engine.transaction()``: together with the run record these writes are
     one unit of work.
     """
-    changes = deltas(current, previous_members(engine, previous_run))
+    changes = deltas(current, run_members(engine, previous_run))
     stamp = {
         "run_id": ibis.literal(run_id, type="string"),
         "as_of": ibis.literal(as_of, type="timestamp"),
@@ -134,7 +140,6 @@ def publish(
             exited="exited",
         ),
     )
-    engine.write(CURRENT, current)
 
 
 def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
