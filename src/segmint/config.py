@@ -180,7 +180,7 @@ def load_config(path: Path) -> ProjectConfig:
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as e:
-        from segmint.segments._rules import format_errors
+        from segmint.segments._parse import format_errors
 
         raise ConfigError(f"{path}: {format_errors(e, ProjectConfig, prefix='')}") from None
 

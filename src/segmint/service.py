@@ -399,7 +399,7 @@ def preview(
     import yaml
 
     from segmint.segments._evaluate import preview as count_rule
-    from segmint.segments._rules import parse_rule
+    from segmint.segments._parse import parse_rule
 
     data: Any = definition
     if isinstance(definition, Path) or (isinstance(definition, str) and Path(definition).exists()):
@@ -455,7 +455,7 @@ def segment(project: Project, name: str) -> dict[str, Any]:
     """One segment: its definition (for rule segments) and its size at every run."""
     from segmint.exceptions import SegmentNotFoundError
     from segmint.runs import sizes_over_time
-    from segmint.segments._rules import did_you_mean
+    from segmint.segments._parse import did_you_mean
 
     history = sizes_over_time(project.engine, name)
     definition = project.config.segment(name)

@@ -20,7 +20,9 @@ import pytest
 from segmint.engine import Engine, connect, spark_sql
 from segmint.exceptions import ConfigError
 from segmint.segments._compile import RuleContext, compile_segment
-from segmint.segments._rules import parse_rule
+from segmint.segments._parse import (
+    parse_rule,
+)
 
 AS_OF = datetime(2024, 6, 1, 12, 0)
 D = timedelta(days=1)

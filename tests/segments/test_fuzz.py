@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from segmint.engine import Engine, connect
 from segmint.segments._compile import RuleContext, compile_segment
-from segmint.segments._rules import parse_rule
+from segmint.segments._parse import (
+    parse_rule,
+)
 
 AS_OF = datetime(2024, 6, 1)
 HOSTILE = [

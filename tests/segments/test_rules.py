@@ -18,6 +18,13 @@ from segmint.datamodel import ENTITIES
 from segmint.exceptions import ConfigError
 from segmint.segments._checks import RuleCatalog, check_rule
 from segmint.segments._graph import dependencies, evaluation_order, validate_segments
+from segmint.segments._parse import (
+    format_errors,
+    parse_rule,
+    parse_segments,
+    rule_json_schema,
+    segments_json_schema,
+)
 from segmint.segments._rules import (
     ACTIVITY_TABLES,
     OPERATORS,
@@ -33,12 +40,7 @@ from segmint.segments._rules import (
     SequenceStep,
     TimeComparison,
     Window,
-    format_errors,
     parse_duration,
-    parse_rule,
-    parse_segments,
-    rule_json_schema,
-    segments_json_schema,
 )
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "segments.md"

@@ -18,14 +18,16 @@ from segmint.segments._families_config import (
 )
 from segmint.segments._graph import evaluation_order, validate_segments
 from segmint.segments._lifecycle import STAGE_PRECEDENCE, lifecycle
-from segmint.segments._rfm import rfm, rfm_movement, rfm_transition_matrix, rfm_transitions
-from segmint.segments._rules import (
-    Rule,
-    SegmentDefinition,
+from segmint.segments._parse import (
     parse_rule,
     parse_segments,
     rule_json_schema,
     segments_json_schema,
+)
+from segmint.segments._rfm import rfm, rfm_movement, rfm_transition_matrix, rfm_transitions
+from segmint.segments._rules import (
+    Rule,
+    SegmentDefinition,
 )
 from segmint.segments._tiers import value_tiers
 

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from segmint.exceptions import ConfigError
+from segmint.segments._parse import (
+    _with_path,
+    did_you_mean,
+)
 from segmint.segments._rules import (
     ACTIVITY_TABLES,
     OPS_BY_FAMILY,
@@ -28,8 +32,6 @@ from segmint.segments._rules import (
     _Activity,
     _parse_date,
     _parse_moment,
-    _with_path,
-    did_you_mean,
     parse_duration,
 )
 

@@ -84,7 +84,7 @@ def compile_segment(rule: Rule, ctx: RuleContext, *, path: str = "rule") -> ir.T
     Parameters
     ----------
     rule
-        A parsed rule (see :func:`segmint.segments._rules.parse_rule`).
+        A parsed rule (see :func:`segmint.segments.parse_rule`).
     ctx
         The base table, activity tables, evaluation time and other segments' members.
     path

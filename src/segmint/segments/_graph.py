@@ -14,11 +14,13 @@ from collections.abc import Collection, Sequence
 
 from segmint.exceptions import ConfigError
 from segmint.segments._checks import RuleCatalog, check_rule, walk
+from segmint.segments._parse import (
+    did_you_mean,
+)
 from segmint.segments._rules import (
     InSegment,
     Rule,
     SegmentDefinition,
-    did_you_mean,
 )
 
 

@@ -109,7 +109,23 @@ def publish(
     Call inside ``engine.transaction()``: together with the run record these writes are
     one unit of work.
     """
-    changes = deltas(current, run_members(engine, previous_run))
+    found = deltas(current, run_members(engine, previous_run))
+    changes_name = engine.temp_name("run_deltas")
+    engine.write(changes_name, found, temp=True)  # computed once: appended and counted
+    try:
+        _append_run(engine, run_id, as_of, current, engine.table(changes_name), segments)
+    finally:
+        engine.drop(changes_name)
+
+
+def _append_run(
+    engine: Engine,
+    run_id: str,
+    as_of: datetime,
+    current: ir.Table,
+    changes: ir.Table,
+    segments: list[str],
+) -> None:
     stamp = {
         "run_id": ibis.literal(run_id, type="string"),
         "as_of": ibis.literal(as_of, type="timestamp"),
