@@ -149,3 +149,47 @@ def test_cli_run_segments_members_preview(demo: Project, tmp_path: Path) -> None
     listed = {s["name"]: s for s in json.loads(r.stdout)}
     assert listed["vip"]["size"] == len(vip)
     assert listed["rfm-champions"]["kind"] == "family"
+
+
+PREVIEW_RULES = {
+    "trait": {"field": "orders_90d", "op": ">=", "value": 2},
+    "derived_trait": {"field": "spend_share_top_category", "op": ">", "value": 0.5},
+    "family_field": {"field": "rfm_cell", "op": "in", "value": ["champions", "at_risk"]},
+    "family_cell": {"in_segment": "lifecycle-active"},
+    "segment_of_segment": {
+        "all": [
+            {"in_segment": "active_danes"},
+            {"field": "top_device", "op": "=", "value": "mobile"},
+        ]
+    },
+    "engagement": {"field": "email_opens_90d", "op": ">", "value": 1},
+}
+
+
+@pytest.mark.parametrize("name", list(PREVIEW_RULES))
+def test_preview_evaluates_only_what_the_rule_needs(demo: Project, name: str) -> None:
+    from segmint.segments import parse_rule
+    from segmint.segments._compile import compile_segment
+    from segmint.segments._evaluate import evaluate, needs, rule_context
+
+    rule = parse_rule(PREVIEW_RULES[name])
+    as_of = AS_OFS[-1]
+    full = evaluate(demo.engine, demo.config, as_of)
+    try:
+        ctx = rule_context(demo.engine, full.base, demo.config, as_of, full.members)
+        want = set(compile_segment(rule, ctx).customer_id.to_pyarrow().to_pylist())
+    finally:
+        for t in full.scratch:
+            demo.engine.drop(t)
+    got = service.preview(demo, PREVIEW_RULES[name], as_of=as_of)
+    assert got.count == len(want) > 0
+    assert got.sample == sorted(want)[:20]
+    n = needs(demo.config, rule)
+    assert n.segments <= {s.name for s in demo.config.segments}
+    if name == "segment_of_segment":
+        assert n.segments == {"active_danes", "vip"}
+    if name in ("trait", "engagement", "derived_trait"):
+        assert not n.families and not n.segments
+        assert n.fields == {PREVIEW_RULES[name]["field"]}
+    if name.startswith("family"):
+        assert n.families

@@ -800,3 +800,23 @@ def test_catalog_lists_every_column(engine: Engine) -> None:
         if info is not None and info.kind == "builtin":
             assert str(dtype).startswith(kinds[info.type]), (name, dtype)
     assert len({t.name for t in BUILTIN_TRAITS}) == len(BUILTIN_TRAITS)
+
+
+def test_only_computes_the_passes_of_the_named_traits(engine: Engine) -> None:
+    full = _rows(customer_base(engine, TraitsConfig(), AS_OF))
+    some = _rows(
+        customer_base(
+            engine, TraitsConfig(), AS_OF, only={"top_device", "spend_share_top_category"}
+        )
+    )
+
+    assert sorted(some) == sorted(full)  # existence comes from the purchase aggregate
+    for cid, row in some.items():
+        for name in ("top_device", "spend_share_top_category", "monetary", "frequency"):
+            assert row[name] == full[cid][name], (cid, name)
+        assert row["top_channel"] is None  # its pass was skipped
+        assert row["email_opens_30d"] == 0
+        assert row["nps_last"] is None
+    assert any(r["top_channel"] is not None for r in full.values())
+    assert any(r["email_opens_30d"] for r in full.values())
+    assert any(r["nps_last"] is not None for r in full.values())

@@ -12,6 +12,7 @@ customers between them are recorded run by run like any other segment.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import ibis
@@ -20,17 +21,20 @@ import ibis.expr.types as ir
 from segmint.config import ProjectConfig
 from segmint.engine import Engine
 from segmint.runs import Evaluated
+from segmint.segments._checks import walk
 from segmint.segments._compile import RuleContext, compile_segment
 from segmint.segments._exclusive import assign_exclusive
-from segmint.segments._graph import evaluation_order
+from segmint.segments._graph import evaluation_order, segment_references
 from segmint.segments._lifecycle import STAGE_PRECEDENCE, lifecycle
 from segmint.segments._rfm import rfm
-from segmint.segments._rules import Rule
+from segmint.segments._rules import FieldCondition, Rule
 from segmint.segments._tiers import value_tiers
 from segmint.traits import customer_base
 from segmint.traits._activity import activity
 from segmint.traits._attributes import attribute_fields
 
+#: the traits the families are computed from (value tiers add their configured column)
+FAMILY_INPUTS = ("recency_days", "frequency", "monetary", "first_purchase", "last_purchase")
 FAMILY_COLUMNS = {
     "rfm": ("r", "f", "m", "rfm_score", "rfm_cell"),
     "lifecycle": ("lifecycle_stage",),
@@ -109,22 +113,92 @@ def rule_context(
     )
 
 
-def evaluate(engine: Engine, config: ProjectConfig, as_of: datetime) -> Evaluated:
-    """Traits, families and every segment of ``config`` as of ``as_of``, materialised."""
+@dataclass(frozen=True)
+class Needs:
+    """What part of a project one rule needs: for a preview, everything else is skipped.
+
+    ``segments`` and ``groups``: the rule segments and exclusive groups it uses, directly
+    or through others; ``families``: whether the family columns are needed; ``fields``:
+    the base fields the rule and those segments read (None: all).
+    """
+
+    segments: frozenset[str]
+    groups: frozenset[str]
+    families: bool
+    fields: frozenset[str] | None
+
+
+def needs(config: ProjectConfig, rule: Rule) -> Needs:
+    """The segments, groups, families and fields ``rule`` needs (see :class:`Needs`)."""
+    by_name = {s.name: s for s in config.segments}
+    grouped = {f"{g.name}-{n}": g for g in config.families.exclusive for n in g.priority}
+    family_cells = set(family_segment_names(config))
+    segments: set[str] = set()
+    groups: set[str] = set()
+    rules = [rule]
+    families = False
+    todo = [name for name, _ in segment_references(rule)]
+    while todo:
+        name = todo.pop()
+        if name in by_name and name not in segments:
+            segments.add(name)
+            rules.append(by_name[name].rule)
+            todo.extend(ref for ref, _ in segment_references(by_name[name].rule))
+        elif name in grouped and grouped[name].name not in groups:
+            groups.add(grouped[name].name)
+            todo.extend(grouped[name].priority)
+        elif name in family_cells:
+            families = True
+    fields = {c.field for r in rules for _, c in walk(r) if isinstance(c, FieldCondition)}
+    family_fields = {c for cols in FAMILY_COLUMNS.values() for c in cols}
+    if fields & family_fields:
+        families = True
+    if families:
+        fields |= set(FAMILY_INPUTS) | {config.families.value_tiers.column}
+    return Needs(frozenset(segments), frozenset(groups), families, frozenset(fields))
+
+
+def family_segment_names(config: ProjectConfig) -> list[str]:
+    """Names of the family cell segments (``rfm-champions``, ...) the settings define."""
+    fam = config.families
+    names: list[str] = []
+    if fam.rfm.enabled:
+        names += [f"rfm-{cell.name}" for cell in fam.rfm.cells]
+    if fam.lifecycle.enabled:
+        names += [f"lifecycle-{stage}" for stage in STAGE_PRECEDENCE]
+    if fam.value_tiers.enabled:
+        names += [f"tier-{tier.name}" for tier in fam.value_tiers.tiers]
+    return names
+
+
+def evaluate(
+    engine: Engine, config: ProjectConfig, as_of: datetime, *, only: Needs | None = None
+) -> Evaluated:
+    """Traits, families and every segment of ``config`` as of ``as_of``, materialised.
+
+    ``only``: evaluate just what one rule needs (a preview); None: everything (a run).
+    """
     scratch: list[str] = []
-    base = _keep(engine, customer_base(engine, config.traits, as_of), scratch, "base")
-    base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
-    members: dict[str, ir.Table] = {}
-    for name, expr in family_members(base, config).items():
-        members[name] = expr
+    fields = None if only is None else only.fields
+    base = _keep(engine, customer_base(engine, config.traits, as_of, only=fields), scratch, "base")
+    if only is None or only.families:
+        base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
+        members: dict[str, ir.Table] = dict(family_members(base, config))
+    else:
+        members = {}
     ctx = rule_context(engine, base, config, as_of, members)
     by_name = {s.name: s for s in config.segments}
-    for i, name in enumerate(evaluation_order(config.segments, external=list(members))):
+    external = family_segment_names(config)
+    for i, name in enumerate(evaluation_order(config.segments, external=external)):
+        if only is not None and name not in only.segments:
+            continue
         seg = by_name[name]
         position = config.segments.index(seg)
         expr = compile_segment(seg.rule, ctx, path=f"segments[{position}].rule")
         members[name] = _keep(engine, expr, scratch, f"seg{i}")
     for group in config.families.exclusive:
+        if only is not None and group.name not in only.groups:
+            continue
         assigned = assign_exclusive({n: members[n] for n in group.priority}, group.priority)
         assigned = _keep(engine, assigned, scratch, "excl")
         for n in group.priority:
@@ -139,8 +213,12 @@ def evaluate(engine: Engine, config: ProjectConfig, as_of: datetime) -> Evaluate
 def preview(
     engine: Engine, config: ProjectConfig, rule: Rule, as_of: datetime, *, sample: int = 20
 ) -> tuple[int, list[str]]:
-    """Count the members of a rule, and show a few, without saving anything."""
-    result = evaluate(engine, config, as_of)
+    """Count the members of a rule, and show a few, without saving anything.
+
+    Only what the rule needs is evaluated: the traits it reads, the segments it uses (and
+    theirs), and the families when it uses a family field or cell.
+    """
+    result = evaluate(engine, config, as_of, only=needs(config, rule))
     try:
         ctx = rule_context(engine, result.base, config, as_of, result.members)
         found = compile_segment(rule, ctx)

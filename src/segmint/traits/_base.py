@@ -8,6 +8,7 @@ queries (most frequent category, latest consents, latest NPS).  Nothing at or af
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,10 @@ _TYPES = {
     "date": "timestamp",
 }
 _EMPTY: dict[str, Any] = {"0": 0, "false": False}
+#: derived trait -> the aggregated columns it is computed from (see :func:`_derived`)
+_DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "spend_share_top_category": ("top_category_spend", "monetary"),
+}
 
 
 def _join_all(base: ir.Table, parts: list[ir.Table]) -> ir.Table:
@@ -56,6 +61,8 @@ def customer_base(
     engine: Engine,
     traits_config: TraitsConfig | None = None,
     as_of: datetime | date | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> ir.Table:
     """Every person existing at ``as_of`` with attributes, built-in and declared traits.
 
@@ -68,6 +75,10 @@ def customer_base(
     as_of
         Evaluation time (naive UTC; a date means its midnight): only rows before it are
         read.  None: now.
+    only
+        Compute just the passes that yield these traits (for a preview that reads a few
+        fields); every other trait column is there but empty.  The purchase aggregate
+        (which decides who exists) is always computed.  None: every trait.
 
     Returns
     -------
@@ -86,6 +97,7 @@ def customer_base(
     cut = resolve_as_of(as_of)
     base = customer_attributes(engine)
     one_line = one_line_per_order(engine)
+    wanted = None if only is None else _with_inputs(only)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
         t = activity(engine, table, cut)
@@ -97,11 +109,21 @@ def customer_base(
             aggs.update(AGGREGATES[table](t, cut, config.windows, one_line))
         for i, d in declared:
             aggs[d.name] = declared_aggregate(t, d, cut, f"traits[{i}]")
-        if aggs:
+        if aggs and (table == "transactions" or wanted is None or wanted & set(aggs)):
             parts.append(t.group_by("customer_id").agg(**aggs))
-        parts.extend(_ranked(table, t, one_line=one_line))
+        for part in _ranked(table, t, one_line=one_line):
+            if wanted is None or wanted & set(part.columns):
+                parts.append(part)
     base = _derived(_join_all(base, parts), cut)
     return _finish(base, config, cut)
+
+
+def _with_inputs(names: Collection[str]) -> set[str]:
+    """``names`` plus the aggregated columns their derived traits are computed from."""
+    out = set(names)
+    for name in names:
+        out.update(_DERIVED_FROM.get(name, ()))
+    return out
 
 
 def _ranked(table: str, t: ir.Table, *, one_line: bool) -> list[ir.Table]:
