@@ -427,6 +427,90 @@ def customer(
         out.print(h)
 
 
+clv_app = typer.Typer(help="Customer lifetime value models.", no_args_is_help=True)
+app.add_typer(clv_app, name="clv")
+
+
+@clv_app.command("fit")
+def clv_fit(
+    file: Annotated[Path, typer.Argument(help="Transaction file: CSV, XLSX, Parquet, JSONL.")],
+    customer: Annotated[str, typer.Option(help="Customer id column.")],
+    date: Annotated[str, typer.Option(help="Order date column.")],
+    amount: Annotated[str, typer.Option(help="Amount column (for Gamma-Gamma).")],
+    order: Annotated[
+        str | None, typer.Option(help="Order id column: each order is a purchase.")
+    ] = None,
+    calibration_end: Annotated[
+        str | None,
+        typer.Option(help="Last calibration day (default: hold out the last quarter)."),
+    ] = None,
+    unit: Annotated[str, typer.Option(help="Time unit: day or week (days/7).")] = "day",
+    model: Annotated[str, typer.Option(help="Purchase model: bgnbd or paretonbd.")] = "bgnbd",
+    card: Annotated[
+        Path | None, typer.Option(help="Also save the model cards as JSON here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit BG/NBD (or Pareto/NBD) and Gamma-Gamma on any transaction file."""
+    import ibis
+
+    from segmint.models import fit_clv, read_transactions
+
+    if unit not in ("day", "week"):
+        raise typer.BadParameter("use day or week", param_hint="--unit")
+    if model not in ("bgnbd", "paretonbd"):
+        raise typer.BadParameter("use bgnbd or paretonbd", param_hint="--model")
+    with _user_errors():
+        data = read_transactions(file, customer=customer, date=date, amount=amount, order=order)
+        con = ibis.duckdb.connect()
+        try:
+            table = con.create_table("transactions", data.table, temp=True)
+            try:
+                result = fit_clv(
+                    table,
+                    customer="customer",
+                    date="date",
+                    amount="amount",
+                    order="order" if order else None,
+                    calibration_end=calibration_end,
+                    unit=unit,  # type: ignore[arg-type]
+                    model=model,  # type: ignore[arg-type]
+                    source=str(file),
+                )
+            except ValueError as e:
+                raise SegmintError(f"file {file}: {e}") from None
+        finally:
+            con.disconnect()
+    payload = {**result.to_dict(), "rows_in": data.rows_in, "rows_skipped": data.rows_skipped}
+    if card is not None:
+        card.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    if as_json:
+        _print_json(payload)
+        return
+    w = result.window
+    out.print(
+        f"[bold]{file}[/]: {result.data.n_customers:,} customers, calibration "
+        f"{w.first_purchase} to {w.calibration_end}, holdout to {w.observation_end} "
+        f"({w.holdout_length:g} {w.unit}s); {data.rows_skipped:,} rows without customer or date"
+    )
+    for c in result.cards:
+        t = Table("parameter", "estimate", "std. error", title=f"{c.model}")
+        for k, v in c.parameters.items():
+            t.add_row(k, f"{v:.6g}", f"{c.standard_errors[k]:.3g}")
+        out.print(t)
+        note = "" if c.converged else " [yellow](did not converge)[/]"
+        out.print(f"log-likelihood {c.log_likelihood:,.3f}{note}")
+    v = result.validation
+    h = Table("purchases in calibration", "customers", "actual", "predicted", title="Holdout")
+    for g in v.groups:
+        h.add_row(g.label, f"{g.customers:,}", f"{g.actual_mean:.3f}", f"{g.predicted_mean:.3f}")
+    out.print(h)
+    out.print(
+        f"holdout purchases: actual {v.actual_total:,.0f}, predicted {v.predicted_total:,.1f} "
+        f"({v.relative_error:+.1%})"
+    )
+
+
 def main() -> None:
     """Entry point of the ``segmint`` script."""
     app()

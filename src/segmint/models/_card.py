@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,7 @@ class ModelCard:
     log_likelihood: float
     converged: bool
     validation: dict[str, Any] | None = None
-    fitted_at: str = field(
-        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
-    )
+    fitted_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     segmint_version: str = field(default_factory=_version)
 
     def to_dict(self) -> dict[str, Any]:

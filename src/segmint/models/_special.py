@@ -110,10 +110,14 @@ def bgnbd_future_factor(a: float, b: float, r: float, x: np.ndarray, z: np.ndarr
     beta = a + b - 1.0 - r
     c = a + b + x - 1.0
     log1mz = np.log1p(-z)
+    # G is summed with a per-row scale: for large a the terms grow like (a z)^k / k!
+    # before they fall, beyond the range of a float; G = total * exp(log_scale)
     g = np.zeros_like(z)
+    log_g_scale = np.zeros_like(z)
     idx = np.flatnonzero(z > 0)
     term = beta * z[idx] / c[idx]
     total = term.copy()
+    scale = np.zeros(len(idx))
     k = 1
     cc, zz = c[idx], z[idx]
     while len(idx):
@@ -121,6 +125,11 @@ def bgnbd_future_factor(a: float, b: float, r: float, x: np.ndarray, z: np.ndarr
         term = term * ratio
         total = total + term
         k += 1
+        big = np.abs(term) > 1e250
+        if big.any():
+            term[big] *= 1e-250
+            total[big] *= 1e-250
+            scale[big] += 250 * np.log(10.0)
         # once the ratio is below 1 it keeps falling towards z; bound the tail
         r_abs = np.abs(ratio)
         bound = np.maximum(r_abs, zz)
@@ -128,12 +137,24 @@ def bgnbd_future_factor(a: float, b: float, r: float, x: np.ndarray, z: np.ndarr
         done |= term == 0.0
         if done.any():
             g[idx[done]] = total[done]
+            log_g_scale[idx[done]] = scale[done]
             keep = ~done
-            idx, cc, zz, term, total = idx[keep], cc[keep], zz[keep], term[keep], total[keep]
+            idx, cc, zz, term, total, scale = (
+                idx[keep],
+                cc[keep],
+                zz[keep],
+                term[keep],
+                total[keep],
+                scale[keep],
+            )
         if k > 10 * _MAX_TERMS:  # pragma: no cover - z < 1 always converges before this
             g[idx] = total
+            log_g_scale[idx] = scale
             break
-    out = expm1_ratio(np.full_like(z, e), log1mz) - np.exp(e * log1mz) * g
+    with np.errstate(divide="ignore"):
+        log_abs_g = np.log(np.abs(g)) + log_g_scale
+    scaled = np.sign(g) * np.exp(e * log1mz + log_abs_g)
+    out = expm1_ratio(np.full_like(z, e), log1mz) - scaled
     return out.reshape(shape)
 
 
