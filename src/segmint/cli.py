@@ -500,14 +500,14 @@ def clv_fit(
         out.print(t)
         note = "" if c.converged else " [yellow](did not converge)[/]"
         out.print(f"log-likelihood {c.log_likelihood:,.3f}{note}")
-    v = result.validation
+    val = result.validation
     h = Table("purchases in calibration", "customers", "actual", "predicted", title="Holdout")
-    for g in v.groups:
+    for g in val.groups:
         h.add_row(g.label, f"{g.customers:,}", f"{g.actual_mean:.3f}", f"{g.predicted_mean:.3f}")
     out.print(h)
     out.print(
-        f"holdout purchases: actual {v.actual_total:,.0f}, predicted {v.predicted_total:,.1f} "
-        f"({v.relative_error:+.1%})"
+        f"holdout purchases: actual {val.actual_total:,.0f}, "
+        f"predicted {val.predicted_total:,.1f} ({val.relative_error:+.1%})"
     )
 
 

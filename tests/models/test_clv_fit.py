@@ -178,7 +178,8 @@ def test_no_nan_or_overflow_for_extreme_customers(params: dict[str, float]) -> N
             assert np.all((alive >= 0) & (alive <= 1))
     # a frequent buyer who bought yesterday is alive; one silent for years is not
     alive = bg.probability_alive(X[:2])
-    assert alive[0] > 0.95 and alive[1] < 1e-6
+    assert alive[0] > 0.95
+    assert alive[1] < 1e-6
 
 
 def test_fit_is_stable_with_very_frequent_buyers() -> None:
@@ -228,7 +229,8 @@ def test_fit_clv_produces_validation_cards_and_values(demo: DemoData, tmp_path: 
     # the model forecasts the holdout well on data it was drawn from (drivers aside)
     assert abs(v.relative_error) < 0.1
     card = result.cards[0]
-    assert card.model == "BG/NBD" and card.data["calibration_end"] == "2025-09-30"
+    assert card.model == "BG/NBD"
+    assert card.data["calibration_end"] == "2025-09-30"
     path = card.save(tmp_path / "bgnbd.json")
     assert ModelCard.load(path) == card
     assert json.loads(path.read_text())["validation"]["groups"][0]["label"] == "0"
@@ -240,7 +242,8 @@ def test_fit_clv_produces_validation_cards_and_values(demo: DemoData, tmp_path: 
     high = customer_lifetime_value(
         result.purchase_model, result.spend_model, X, mon, discount_rate=0.05
     )
-    assert np.all(low > 0) and np.all(high < low)
+    assert np.all(low > 0)
+    assert np.all(high < low)
 
 
 def test_clv_equals_a_direct_monthly_sum() -> None:
@@ -273,4 +276,6 @@ def test_spend_summary_keeps_repeat_buyers_only(summary: pd.DataFrame) -> None:
         ),
     )
     x, m, w = spend_summary(t)
-    assert x.tolist() == [1, 3] and m.tolist() == [10.0, 20.0] and w.tolist() == [2, 1]
+    assert x.tolist() == [1, 3]
+    assert m.tolist() == [10.0, 20.0]
+    assert w.tolist() == [2, 1]

@@ -39,7 +39,7 @@ def _gamma_moment(k: float, rate: float, r: float, alpha: float) -> float:
 
 
 def _bg_integrals(x: int, t_x: float, T: float, t: float) -> tuple[float, float, float]:
-    """(likelihood, P(alive), E[Y(t)]) of BG/NBD: lambda integrated in closed form, p by quadrature."""
+    """(likelihood, P(alive), E[Y(t)]) of BG/NBD: lambda in closed form, p by quadrature."""
     r, alpha = BG["r"], BG["alpha"]
     g_p = stats.beta(BG["a"], BG["b"]).pdf
     la = _quad(lambda p: (1 - p) ** x * g_p(p), 0, 1) * _gamma_moment(x, T, r, alpha)

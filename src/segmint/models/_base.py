@@ -58,7 +58,7 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray:
     return w
 
 
-class PurchaseModel(BaseEstimator):  # type: ignore[misc]
+class PurchaseModel(BaseEstimator):
     """Base of the BG/NBD and Pareto/NBD estimators.
 
     Parameters

@@ -44,7 +44,7 @@ def check_spend(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, m
 
 
-class GammaGamma(BaseEstimator):  # type: ignore[misc]
+class GammaGamma(BaseEstimator):
     """Gamma-Gamma spend model fitted by maximum likelihood.
 
     Parameters

@@ -38,7 +38,7 @@ def _log_g(
         f = hyp2f1_1bc(r + x, r + s + x + 1.0, z)
         return np.asarray(-(r + x) * np.log(alpha + tau) - s * np.log(beta + tau) + np.log(f))
     z = (beta - alpha) / (beta + tau)
-    f = hyp2f1_1bc(s + 1.0, r + s + x + 1.0, z)
+    f = hyp2f1_1bc(np.full_like(x, s + 1.0), r + s + x + 1.0, z)
     return np.asarray(
         (1.0 - r - x) * np.log(alpha + tau) - (s + 1.0) * np.log(beta + tau) + np.log(f)
     )

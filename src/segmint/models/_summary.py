@@ -59,7 +59,7 @@ class Window:
 
 def _as_date(value: object) -> date:
     if hasattr(value, "date") and callable(value.date):  # datetime, pandas Timestamp
-        return value.date()  # type: ignore[no-any-return]
+        return value.date()  # type: ignore[no-any-return,unused-ignore]
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
@@ -112,7 +112,7 @@ def window_for(
     first, last = _as_date(row["lo"]), _as_date(row["hi"])
     obs = _as_date(observation_end) if observation_end is not None else last
     if calibration_end is None:
-        held = int(round((obs - first).days * DEFAULT_HOLDOUT_SHARE))
+        held = round((obs - first).days * DEFAULT_HOLDOUT_SHARE)
         cal = obs - timedelta(days=held)
     else:
         cal = _as_date(calibration_end)
