@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-slow test-spark test-all lint typecheck bench clean
+.PHONY: setup demo test test-slow test-spark test-all lint typecheck bench bench-clv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ bench: setup
 	$(PY) benchmarks/generate.py
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segments.py
+
+## CLV fits vs lifetimes and PyMC-Marketing; those live in their own venv, never in .venv.
+benchmarks/.venv-clv/bin/python:
+	python3.11 -m venv benchmarks/.venv-clv
+	benchmarks/.venv-clv/bin/pip install --quiet lifetimes pymc-marketing "setuptools<81" pyarrow
+
+bench-clv: setup benchmarks/.venv-clv/bin/python
+	$(PY) benchmarks/clv.py --customers 1000000
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
