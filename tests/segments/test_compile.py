@@ -6,9 +6,10 @@ exact member set; every case also compiles to Spark SQL.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 
 from segmint.engine import Engine, connect, spark_sql
 from segmint.exceptions import ConfigError
-from segmint.segments._compile import RuleContext, compile_segment
+from segmint.segments._compile import ActivityPasses, RuleContext, compile_segment
 from segmint.segments._parse import (
     parse_rule,
 )
@@ -825,7 +826,32 @@ def test_one_grouped_pass_per_table_where_window(engine: Engine) -> None:
         }
     )
     sql = str(ibis.to_sql(compile_segment(rule, make_ctx(engine)), dialect="duckdb"))
-    assert sql.count("GROUP BY") == 2  # 90d (count, sum, max together) and 30d
+    assert sql.count("GROUP BY") == 1  # one pass: each measure filtered by its window
+    assert sql.count('FROM "transactions"') == 1
+
+
+def test_shared_passes_read_each_table_once_for_every_rule(engine: Engine) -> None:
+    ctx = replace(make_ctx(engine), passes=ActivityPasses())
+    assert ctx.passes is not None
+    rules = {name: parse_rule(case.rule) for name, case in CASES.items()}
+    for rule in rules.values():
+        ctx.passes.register(rule, ctx)
+    kept: list[str] = []
+
+    def materialise(expr: ibis.Table) -> ibis.Table:
+        kept.append(engine.temp_name("pass"))
+        engine.write(kept[-1], expr, temp=True)
+        return engine.table(kept[-1])
+
+    ctx.passes.keep(materialise)
+    assert len(kept) == 3  # transactions, events, deals: one pass each for all the cases
+    for name, rule in rules.items():
+        compiled = compile_segment(rule, ctx)
+        sql = str(ibis.to_sql(compiled, dialect="duckdb"))
+        if "sequence" not in json.dumps(CASES[name].rule):
+            assert 'FROM "transactions"' not in sql, name
+        got = set(compiled.customer_id.to_pyarrow().to_pylist())
+        assert got == CASES[name].expected(), name
 
 
 def test_sequence_edges(engine: Engine) -> None:

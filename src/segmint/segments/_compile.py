@@ -2,9 +2,13 @@
 
 How it stays fast on any engine:
 
-* every activity condition with the same (table, where, window) shares one grouped pass
-  that computes all of its measures per customer; the passes are left-joined to the
-  customer base by ``customer_id``, as are sequence and membership flags;
+* every activity condition on the same table shares one grouped pass over it: each
+  measure is an aggregate filtered by its condition's ``where`` and window, and the pass
+  reads only the rows some condition wants.  A run (or a preview) registers the conditions
+  of all its segments first and materialises one pass per table (:class:`ActivityPasses`),
+  so twenty segments on transactions read the transactions once.  The passes are
+  left-joined to the customer base by ``customer_id``, as are sequence and membership
+  flags;
 * each condition becomes a boolean over that one wide table, never null (a missing value
   makes a comparison false), so ``all``/``any``/``not`` are ``&``/``|``/``~`` and ``not`` is
   exactly the base minus the members of the negated condition;
@@ -69,6 +73,8 @@ class RuleContext:
     fields
         Field name -> type (data-model or Ibis type name) of the attributes and traits a
         rule may use.
+    passes
+        Activity passes shared with other rules (a run's); None: the rule's own.
     """
 
     base: ir.Table
@@ -76,6 +82,7 @@ class RuleContext:
     as_of: datetime
     members: Callable[[str], ir.Table]
     fields: Mapping[str, str]
+    passes: ActivityPasses | None = None
 
 
 def compile_segment(rule: Rule, ctx: RuleContext, *, path: str = "rule") -> ir.Table:
@@ -103,33 +110,74 @@ def compile_segment(rule: Rule, ctx: RuleContext, *, path: str = "rule") -> ir.T
     return wide.filter(predicate(wide)).select("customer_id").distinct()
 
 
+RowTest = Callable[["ir.Table"], "ir.BooleanValue"]
+
+
 @dataclass
 class _Pass:
-    """One grouped pass over an activity table: the measures of all conditions sharing it."""
+    """One grouped pass over an activity table: every measure of every condition on it.
+
+    A measure is keyed by its condition's rows (``where`` and window, as JSON) and its
+    aggregate; it is computed over those rows only (an aggregate ``FILTER``).
+    """
 
     index: int
     table: ir.Table
-    columns: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    tests: dict[str, RowTest] = field(default_factory=dict)
+    columns: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+    kept: ir.Table | None = None
 
-    def column(self, aggregate: str, of: str | None) -> str:
-        key = (aggregate, of)
+    def column(self, rows: str, test: RowTest, aggregate: str, of: str | None) -> str:
+        key = (rows, aggregate, of)
         if key not in self.columns:
+            if self.kept is not None:
+                raise RuntimeError(  # pragma: no cover - evaluate registers every rule first
+                    "activity measures were materialised before every rule was registered"
+                )
+            self.tests.setdefault(rows, test)
             self.columns[key] = f"_sm_p{self.index}_{len(self.columns)}"
         return self.columns[key]
 
     def aggregated(self) -> ir.Table:
-        t = self.table
+        if self.kept is not None:
+            return self.kept
+        rows = self.table.filter(reduce(_or, (test(self.table) for test in self.tests.values())))
         metrics: dict[str, ir.Scalar] = {}
-        for (aggregate, of), name in self.columns.items():
+        for (key, aggregate, of), name in self.columns.items():
+            where = self.tests[key](rows)
             if aggregate == "count":
-                metrics[name] = t.count()
+                metrics[name] = rows.count(where=where)
             elif aggregate == "count_distinct":
-                metrics[name] = t[of].nunique()
+                metrics[name] = rows[of].nunique(where=where)
             elif aggregate == "avg":
-                metrics[name] = t[of].mean()
+                metrics[name] = rows[of].mean(where=where)
             else:  # sum, min, max (also of _time, for first_time / last_time)
-                metrics[name] = getattr(t[of], aggregate)()
-        return t.group_by("customer_id").aggregate(**metrics)
+                metrics[name] = getattr(rows[of], aggregate)(where=where)
+        return rows.group_by("customer_id").aggregate(**metrics)
+
+
+class ActivityPasses:
+    """The activity passes of several rules, shared and materialised once.
+
+    Register every rule with :meth:`register`, then :meth:`keep` materialises one
+    aggregated table per activity table; rules compiled afterwards with the same context
+    read their measures from those tables.
+    """
+
+    def __init__(self) -> None:
+        self.passes: dict[str, _Pass] = {}
+
+    def register(self, rule: Rule, ctx: RuleContext, *, path: str = "rule") -> None:
+        """Check ``rule`` and add its activity measures (raises as :func:`compile_segment`)."""
+        compiler = _Compiler(ctx)
+        validate_rule(rule, compiler.catalog(rule), path=path)
+        compiler.predicate(rule)
+
+    def keep(self, materialise: Callable[[ir.Table], ir.Table]) -> None:
+        """Materialise each pass (``materialise`` writes an expression, returns the table)."""
+        for p in self.passes.values():
+            if p.kept is None and p.columns:
+                p.kept = materialise(p.aggregated())
 
 
 class _Compiler:
@@ -139,8 +187,10 @@ class _Compiler:
         self.families = {k: type_family(v) for k, v in ctx.fields.items()}
         self._tables: dict[str, ir.Table | None] = {}
         self._fields: list[str] = []
-        self._passes: dict[str, _Pass] = {}
-        self._flags: dict[str, tuple[str, ir.Table]] = {}
+        shared = ctx.passes
+        self._passes = shared.passes if shared is not None else {}
+        self._used: list[str] = []
+        self._flags: dict[str, tuple[str, Callable[[], ir.Table]]] = {}
 
     # -- inputs ----------------------------------------------------------------------------
     def activity(self, name: str) -> ir.Table | None:
@@ -188,21 +238,27 @@ class _Compiler:
     def _activity(self, cond: Performed | NotPerformed) -> Predicate:
         table = self.activity(cond.table)
         assert table is not None  # checked by validate_rule
-        p = self._pass(cond.table, cond.where, cond.window())
+        p = self._pass(cond.table)
+        rows = _rows_key(cond.where, cond.window())
+        test = self._test(cond.where, cond.window())
+
+        def column(aggregate: str, of: str | None) -> str:
+            return p.column(rows, test, aggregate, of)
+
         parts: list[Predicate] = []
-        n = p.column("count", None)
+        n = column("count", None)
         if cond.count is None:
             parts.append(lambda w: w[n].fill_null(0) >= 1)
         else:
             count = cond.count
             parts.append(lambda w: _compare(w[n].fill_null(0), count))
         for aggregate, m in cond.measures():
-            col = p.column(aggregate, m.of)
+            col = column(aggregate, m.of)
             zero = aggregate in ("sum", "count_distinct")  # of no rows: 0, not missing
             parts.append(_measure(col, m, zero))
         for aggregate, t in (("min", cond.first_time), ("max", cond.last_time)):
             if t is not None:
-                parts.append(self._time_measure(p.column(aggregate, "_time"), t))
+                parts.append(self._time_measure(column(aggregate, "_time"), t))
         found: Predicate = lambda w: reduce(_and, (part(w) for part in parts))  # noqa: E731
         if isinstance(cond, NotPerformed):
             return lambda w: ~found(w)
@@ -230,8 +286,10 @@ class _Compiler:
         return _as_datetime(value)
 
     def _flag(self, key: str, members: Callable[[], ir.Table]) -> Predicate:
+        # members are looked up when the wide table is built: a run registers every rule
+        # before the segments it uses are evaluated
         if key not in self._flags:
-            self._flags[key] = (f"_sm_f{len(self._flags)}", members())
+            self._flags[key] = (f"_sm_f{len(self._flags)}", members)
         name = self._flags[key][0]
         return lambda w: w[name].fill_null(False)
 
@@ -245,28 +303,39 @@ class _Compiler:
             ) from None
 
     # -- activity ----------------------------------------------------------------------------
-    def _pass(self, name: str, where: list[FieldCondition], window: Window) -> _Pass:
-        key = json.dumps(
-            [name, [w.model_dump(mode="json") for w in where], window.model_dump(mode="json")],
-            sort_keys=True,
-        )
-        if key not in self._passes:
-            self._passes[key] = _Pass(len(self._passes), self._rows(name, where, window))
-        return self._passes[key]
+    def _pass(self, name: str) -> _Pass:
+        if name not in self._passes:
+            t = self.activity(name)
+            assert t is not None  # checked by validate_rule
+            if t._time.type() != _TIMESTAMP:  # a date, or another precision: one type for all
+                t = t.mutate(_time=t._time.cast(_TIMESTAMP))
+            self._passes[name] = _Pass(len(self._passes), t)
+        if name not in self._used:
+            self._used.append(name)
+        return self._passes[name]
+
+    def _test(self, where: list[FieldCondition], window: Window) -> RowTest:
+        """The test of an activity row: matches ``where`` and lies in ``window``."""
+        as_of = self.as_of
+
+        def test(t: ir.Table) -> ir.BooleanValue:
+            schema = t.schema()
+            tests = [
+                field_predicate(t[w.field], w, type_family(str(schema[w.field])), as_of)
+                for w in where
+            ]
+            tests += _window_tests(t._time, window, as_of)
+            return reduce(_and, tests)
+
+        return test
 
     def _rows(self, name: str, where: list[FieldCondition], window: Window) -> ir.Table:
         """The activity rows of ``name`` matching ``where`` in ``window``; ``_time`` a timestamp."""
         t = self.activity(name)
         assert t is not None
-        if t._time.type() != _TIMESTAMP:  # a date, or another precision: one type for all
+        if t._time.type() != _TIMESTAMP:
             t = t.mutate(_time=t._time.cast(_TIMESTAMP))
-        schema = t.schema()
-        tests = [
-            field_predicate(t[w.field], w, type_family(str(schema[w.field])), self.as_of)
-            for w in where
-        ]
-        tests += _window_tests(t._time, window, self.as_of)
-        return t.filter(*tests)
+        return t.filter(self._test(where, window)(t))
 
     def _sequence(self, cond: Sequence) -> ir.Table:
         """Customers with a chain of rows: each step strictly after the previous one, and
@@ -301,9 +370,9 @@ class _Compiler:
     # -- the wide table -------------------------------------------------------------------------
     def wide_table(self) -> ir.Table:
         wide = self.ctx.base.select("customer_id", *self._fields)
-        joins: list[ir.Table] = [p.aggregated() for p in self._passes.values()]
+        joins: list[ir.Table] = [self._passes[name].aggregated() for name in self._used]
         joins += [
-            t.distinct().mutate(**{name: ibis.literal(True)}) for name, t in self._flags.values()
+            t().distinct().mutate(**{name: ibis.literal(True)}) for name, t in self._flags.values()
         ]
         for i, right in enumerate(joins):
             # a key name of its own: same-named keys would come back as customer_id_right
@@ -311,6 +380,13 @@ class _Compiler:
             right = right.rename({key: "customer_id"})
             wide = wide.left_join(right, wide.customer_id == right[key])
         return wide
+
+
+def _rows_key(where: list[FieldCondition], window: Window) -> str:
+    return json.dumps(
+        [[w.model_dump(mode="json") for w in where], window.model_dump(mode="json")],
+        sort_keys=True,
+    )
 
 
 def field_predicate(

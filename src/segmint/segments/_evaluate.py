@@ -22,7 +22,7 @@ from segmint.config import ProjectConfig
 from segmint.engine import Engine
 from segmint.runs import Evaluated
 from segmint.segments._checks import walk
-from segmint.segments._compile import RuleContext, compile_segment
+from segmint.segments._compile import ActivityPasses, RuleContext, compile_segment
 from segmint.segments._exclusive import assign_exclusive
 from segmint.segments._graph import evaluation_order, segment_references
 from segmint.segments._lifecycle import STAGE_PRECEDENCE, lifecycle
@@ -98,6 +98,8 @@ def rule_context(
     config: ProjectConfig,
     as_of: datetime,
     members: Mapping[str, ir.Table],
+    *,
+    passes: ActivityPasses | None = None,
 ) -> RuleContext:
     fields = {c: str(t) for c, t in base.schema().items() if c != "customer_id"}
 
@@ -110,6 +112,7 @@ def rule_context(
         as_of=as_of,
         members=member_table,
         fields=fields,
+        passes=passes,
     )
 
 
@@ -178,6 +181,19 @@ def evaluate(
 
     ``only``: evaluate just what one rule needs (a preview); None: everything (a run).
     """
+    return _evaluate(engine, config, as_of, only=only)[0]
+
+
+def _evaluate(
+    engine: Engine,
+    config: ProjectConfig,
+    as_of: datetime,
+    *,
+    only: Needs | None = None,
+    extra: Rule | None = None,
+) -> tuple[Evaluated, RuleContext]:
+    """:func:`evaluate`, and the rule context with the activity passes of every rule
+    (``extra`` too, a rule to compile afterwards) materialised."""
     scratch: list[str] = []
     fields = None if only is None else only.fields
     base = _keep(engine, customer_base(engine, config.traits, as_of, only=fields), scratch, "base")
@@ -186,15 +202,23 @@ def evaluate(
         members: dict[str, ir.Table] = dict(family_members(base, config))
     else:
         members = {}
-    ctx = rule_context(engine, base, config, as_of, members)
+    passes = ActivityPasses()
+    ctx = rule_context(engine, base, config, as_of, members, passes=passes)
     by_name = {s.name: s for s in config.segments}
-    external = family_segment_names(config)
-    for i, name in enumerate(evaluation_order(config.segments, external=external)):
-        if only is not None and name not in only.segments:
-            continue
-        seg = by_name[name]
-        position = config.segments.index(seg)
-        expr = compile_segment(seg.rule, ctx, path=f"segments[{position}].rule")
+    order = [
+        name
+        for name in evaluation_order(config.segments, external=family_segment_names(config))
+        if only is None or name in only.segments
+    ]
+    paths = {s.name: f"segments[{i}].rule" for i, s in enumerate(config.segments)}
+    # every rule's activity measures first: one pass per activity table for all of them
+    for name in order:
+        passes.register(by_name[name].rule, ctx, path=paths[name])
+    if extra is not None:
+        passes.register(extra, ctx)
+    passes.keep(lambda expr: _keep(engine, expr, scratch, "activity"))
+    for i, name in enumerate(order):
+        expr = compile_segment(by_name[name].rule, ctx, path=paths[name])
         members[name] = _keep(engine, expr, scratch, f"seg{i}")
     for group in config.families.exclusive:
         if only is not None and group.name not in only.groups:
@@ -207,7 +231,7 @@ def evaluate(
             )
     # attributes stay in the customers table; a run stores what it computed
     traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
-    return Evaluated(base, members, scratch, traits=traits)
+    return Evaluated(base, members, scratch, traits=traits), ctx
 
 
 def preview(
@@ -218,9 +242,8 @@ def preview(
     Only what the rule needs is evaluated: the traits it reads, the segments it uses (and
     theirs), and the families when it uses a family field or cell.
     """
-    result = evaluate(engine, config, as_of, only=needs(config, rule))
+    result, ctx = _evaluate(engine, config, as_of, only=needs(config, rule), extra=rule)
     try:
-        ctx = rule_context(engine, result.base, config, as_of, result.members)
         found = compile_segment(rule, ctx)
         count = int(found.count().execute())
         ids = found.order_by("customer_id").limit(sample).customer_id.to_pyarrow().to_pylist()
