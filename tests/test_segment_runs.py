@@ -189,7 +189,8 @@ def test_preview_evaluates_only_what_the_rule_needs(demo: Project, name: str) ->
     if name == "segment_of_segment":
         assert n.segments == {"active_danes", "vip"}
     if name in ("trait", "engagement", "derived_trait"):
-        assert not n.families and not n.segments
+        assert not n.families
+        assert not n.segments
         assert n.fields == {PREVIEW_RULES[name]["field"]}
     if name.startswith("family"):
         assert n.families
