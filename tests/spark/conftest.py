@@ -62,7 +62,8 @@ def spark_engine(spark_home: Path) -> Iterator[SparkEngine]:
     """The run's Spark engine (database ``default``); Spark stops when the run ends."""
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'segmint[spark]'")
     _require_java()
-    from segmint.engine._spark import connect_spark, stop_spark
+    from segmint.engine._spark import connect_spark
+    from segmint.engine._spark_session import stop_spark
 
     engine = connect_spark(f"spark://{MASTER}", spark_home)
     try:

@@ -20,9 +20,8 @@ from segmint.engine._spark import (
     SparkBackend,
     SparkEngine,
     connect_spark,
-    spark_master,
-    spark_options,
 )
+from segmint.engine._spark_session import spark_master, spark_options
 from segmint.exceptions import EngineError
 
 pytestmark = pytest.mark.spark
