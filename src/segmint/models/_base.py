@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from segmint.models._mle import maximise
+from segmint.models._mle import HessianObjective, Objective, maximise
 
 Statistic = Literal["mean", "median"]
 
@@ -79,9 +79,11 @@ class PurchaseModel(BaseEstimator):
         self.max_iter = max_iter
 
     # -- to implement -----------------------------------------------------------------
-    def _objective(
+    def _likelihood(
         self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
-    ) -> Any:  # pragma: no cover - abstract
+    ) -> tuple[Objective, HessianObjective | None]:  # pragma: no cover - abstract
+        """Mean negative log-likelihood in log-parameters: ``(value, gradient)`` and, if
+        the model has one, ``(value, gradient, Hessian)``."""
         raise NotImplementedError
 
     def _row_log_likelihood(
@@ -125,8 +127,10 @@ class PurchaseModel(BaseEstimator):
         keep = w > 0
         x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
         total = float(w.sum())
-        objective = self._objective(x, t_x, T, w)
-        res = maximise(objective, self._start(x, T, w), total, max_iter=self.max_iter)
+        objective, hessian = self._likelihood(x, t_x, T, w)
+        res = maximise(
+            objective, self._start(x, T, w), total, max_iter=self.max_iter, hessian=hessian
+        )
         values = np.exp(res.log_params)
         self.params_ = dict(zip(self.param_names, map(float, values), strict=True))
         se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from segmint.models._base import check_weights
-from segmint.models._mle import Objective, maximise
+from segmint.models._mle import maximise
 
 
 def check_spend(X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +42,76 @@ def check_spend(X: Any) -> tuple[np.ndarray, np.ndarray]:
             "repeat purchases only"
         )
     return x, m
+
+
+class _Likelihood:
+    """The Gamma-Gamma log-likelihood of weighted rows ``(x, m)``, with its gradient and
+    Hessian in log-parameters.
+
+    ``log L = lnG(p x + q) - lnG(p x) - lnG(q) + q log(gamma) + (p x - 1) log(m)
+    + p x log(x) - (p x + q) log(gamma + x m)``: the gamma functions are summed over the
+    distinct ``x``, the logarithms of ``m`` and ``x`` once, so that an evaluation needs
+    one logarithm and one reciprocal per row (of ``gamma + x m``).
+    """
+
+    def __init__(self, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> None:
+        self.ux, inv = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(inv.ravel(), weights=w)
+        self.total = float(w.sum())
+        log_m = np.log(m)
+        self.s_xlogm = float(w @ (x * log_m))
+        self.s_logm = float(w @ log_m)
+        self.s_logx = float(self.wx @ (self.ux * np.log(self.ux)))
+        self.xm = x * m
+        # the row weights of the two sums every term needs: sum w x f and sum w f
+        self.weights = np.stack([w * x, w])
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = self._evaluate(theta, hessian=False)
+        return value, grad
+
+    def with_hessian(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        return self._evaluate(theta, hessian=True)
+
+    def _evaluate(
+        self, theta: np.ndarray, *, hessian: bool
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        p, q, gamma = params = np.exp(theta)
+        ux, wx, total = self.ux, self.wx, self.total
+        px = p * ux
+        inv = self.xm + gamma
+        log_gxm = self.weights @ np.log(inv)  # (sum w x log(.), sum w log(.))
+        np.reciprocal(inv, out=inv)
+        s_inv = self.weights @ inv
+        ll = (
+            float(wx @ (special.gammaln(px + q) - special.gammaln(px)))
+            + total * (q * np.log(gamma) - special.gammaln(q))
+            + p * (self.s_xlogm + self.s_logx)
+            - self.s_logm
+            - p * log_gxm[0]
+            - q * log_gxm[1]
+        )
+        dig = special.digamma(px + q)
+        g = np.array(
+            [
+                wx @ (ux * (dig - special.digamma(px))) + self.s_xlogm + self.s_logx - log_gxm[0],
+                wx @ dig + total * (np.log(gamma) - special.digamma(q)) - log_gxm[1],
+                total * q / gamma - p * s_inv[0] - q * s_inv[1],
+            ]
+        )
+        h = np.zeros((3, 3))
+        if hessian:
+            tri = special.polygamma(1, px + q)
+            s_inv2 = self.weights @ (inv * inv)
+            h[0, 0] = wx @ (ux * ux * (tri - special.polygamma(1, px)))
+            h[0, 1] = h[1, 0] = wx @ (ux * tri)
+            h[1, 1] = wx @ tri - total * special.polygamma(1, q)
+            h[0, 2] = h[2, 0] = -s_inv[0]
+            h[1, 2] = h[2, 1] = total / gamma - s_inv[1]
+            h[2, 2] = -total * q / gamma**2 + p * s_inv2[0] + q * s_inv2[1]
+        grad = g * params
+        hess = h * np.outer(params, params) + np.diag(grad)
+        return -ll / total, -grad / total, -hess / total
 
 
 class GammaGamma(BaseEstimator):
@@ -74,42 +144,8 @@ class GammaGamma(BaseEstimator):
         self.max_iter = max_iter
 
     @staticmethod
-    def _objective(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> Objective:
-        ux, inv = np.unique(x, return_inverse=True)
-        wx = np.bincount(inv, weights=w)
-        total = float(w.sum())
-        log_m = np.log(m)
-        s_xlogm = float(w @ (x * log_m))
-        s_logm = float(w @ log_m)
-        s_logx = float(wx @ (ux * np.log(ux)))
-        xm = x * m
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            p, q, gamma = np.exp(theta)
-            px = p * ux
-            log_gxm = np.log(gamma + xm)
-            ll = (
-                float(wx @ (special.gammaln(px + q) - special.gammaln(px)))
-                + total * (q * np.log(gamma) - special.gammaln(q))
-                + p * s_xlogm
-                - s_logm
-                + p * s_logx
-                - float(w @ ((p * x + q) * log_gxm))
-            )
-            dig = special.digamma(px + q)
-            g_p = (
-                float(wx @ (ux * (dig - special.digamma(px))))
-                + s_xlogm
-                + s_logx
-                - float(w @ (x * log_gxm))
-            )
-            g_q = float(wx @ dig) + total * (np.log(gamma) - special.digamma(q))
-            g_q -= float(w @ log_gxm)
-            g_gamma = total * q / gamma - float(w @ ((p * x + q) / (gamma + xm)))
-            grad = np.array([g_p * p, g_q * q, g_gamma * gamma])
-            return -ll / total, -grad / total
-
-        return objective
+    def _objective(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> _Likelihood:
+        return _Likelihood(x, m, w)
 
     def fit(self, X: Any, y: None = None, sample_weight: Any = None) -> GammaGamma:
         """Estimate ``p, q, gamma`` from ``X = (x, monetary)`` of repeat buyers.
@@ -129,7 +165,8 @@ class GammaGamma(BaseEstimator):
         mean_m = float(np.average(m, weights=w))
         # method-of-moments-like start: p = 1, q = 2, gamma = mean spend (E[m] = p gamma/(q-1))
         start = np.log(np.array([1.0, 2.0, mean_m]))
-        res = maximise(self._objective(x, m, w), start, total, max_iter=self.max_iter)
+        lik = self._objective(x, m, w)
+        res = maximise(lik, start, total, max_iter=self.max_iter, hessian=lik.with_hessian)
         values = np.exp(res.log_params)
         self.params_ = dict(zip(self.param_names, map(float, values), strict=True))
         se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))

@@ -19,13 +19,11 @@ numeric (central differences): the Pareto/NBD fit is not the one that needs to b
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy import special
 
 from segmint.models._base import PurchaseModel
-from segmint.models._mle import numeric_gradient
+from segmint.models._mle import HessianObjective, Objective, numeric_gradient
 from segmint.models._special import expm1_ratio, hyp2f1_1bc, log1mexp
 
 
@@ -97,7 +95,9 @@ class ParetoNBD(PurchaseModel):
         start[3] = np.log(max(float(np.average(T, weights=w)), 1e-3))
         return start
 
-    def _objective(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> Any:
+    def _likelihood(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
+    ) -> tuple[Objective, HessianObjective | None]:
         total = float(w.sum())
 
         def value(theta: np.ndarray) -> float:
@@ -105,7 +105,7 @@ class ParetoNBD(PurchaseModel):
             ll = self._row_log_likelihood(params, x, t_x, T)
             return float(-(w @ ll) / total)
 
-        return numeric_gradient(value)
+        return numeric_gradient(value), None
 
     def _row_log_likelihood(
         self, params: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
