@@ -452,35 +452,21 @@ def clv_fit(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit BG/NBD (or Pareto/NBD) and Gamma-Gamma on any transaction file."""
-    import ibis
-
-    from segmint.models import fit_clv, read_transactions
-
     if unit not in ("day", "week"):
         raise typer.BadParameter("use day or week", param_hint="--unit")
     if model not in ("bgnbd", "paretonbd"):
         raise typer.BadParameter("use bgnbd or paretonbd", param_hint="--model")
     with _user_errors():
-        data = read_transactions(file, customer=customer, date=date, amount=amount, order=order)
-        con = ibis.duckdb.connect()
-        try:
-            table = con.create_table("transactions", data.table, temp=True)
-            try:
-                result = fit_clv(
-                    table,
-                    customer="customer",
-                    date="date",
-                    amount="amount",
-                    order="order" if order else None,
-                    calibration_end=calibration_end,
-                    unit=unit,  # type: ignore[arg-type]
-                    model=model,  # type: ignore[arg-type]
-                    source=str(file),
-                )
-            except ValueError as e:
-                raise SegmintError(f"file {file}: {e}") from None
-        finally:
-            con.disconnect()
+        result, data = service.fit_clv_file(
+            file,
+            customer=customer,
+            date=date,
+            amount=amount,
+            order=order,
+            calibration_end=calibration_end,
+            unit=unit,  # type: ignore[arg-type]
+            model=model,  # type: ignore[arg-type]
+        )
     payload = {**result.to_dict(), "rows_in": data.rows_in, "rows_skipped": data.rows_skipped}
     if card is not None:
         card.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from segmint.config import ExternalTableConfig, ReadOptions, SourceConfig
 from segmint.datamodel import ENTITIES, Entity, entity, external_entity
@@ -20,6 +20,9 @@ from segmint.ingest import LoadReport, load_source
 from segmint.ingest._readers import is_url
 from segmint.project import Project
 from segmint.runs import RunResult, current_members
+
+if TYPE_CHECKING:
+    from segmint.models import CLVFit, TransactionFile
 
 Progress = Callable[[int], None]
 
@@ -469,3 +472,54 @@ def segment(project: Project, name: str) -> dict[str, Any]:
         else None,
         "sizes": history,
     }
+
+
+def fit_clv_file(
+    file: Path,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    calibration_end: str | None = None,
+    unit: Literal["day", "week"] = "day",
+    model: Literal["bgnbd", "paretonbd"] = "bgnbd",
+) -> tuple[CLVFit, TransactionFile]:
+    """Fit the CLV models on any transaction file (no project needed).
+
+    The file is read with the ingest readers into a private in-memory DuckDB, where the
+    per-customer summary is computed; see :func:`segmint.models.fit_clv`.
+
+    Raises
+    ------
+    InputError
+        A named column is missing, or the file cannot be read.
+    SegmintError
+        The data cannot be fitted (naming the file and the problem).
+    """
+    import ibis
+
+    from segmint.exceptions import SegmintError
+    from segmint.models import fit_clv, read_transactions
+
+    data = read_transactions(file, customer=customer, date=date, amount=amount, order=order)
+    con = ibis.duckdb.connect()
+    try:
+        table = con.create_table("transactions", data.table, temp=True)
+        try:
+            result = fit_clv(
+                table,
+                customer="customer",
+                date="date",
+                amount="amount",
+                order="order" if order else None,
+                calibration_end=calibration_end,
+                unit=unit,
+                model=model,
+                source=str(file),
+            )
+        except ValueError as e:
+            raise SegmintError(f"file {file}: {e}") from None
+    finally:
+        con.disconnect()
+    return result, data

@@ -3,8 +3,10 @@
 Uses ingest's readers (CSV with detected encoding and delimiter, Excel, Parquet, JSON
 lines) and its number and date detection, so a Danish ERP export with ``;``, decimal
 commas and ``31.12.2024`` dates reads as it does in ``segmint load``.  Unlike a load,
-nothing is stored or quarantined: rows without a customer or a readable date are left
-out and counted.
+nothing is stored or quarantined: rows without a customer or a date are left out and
+counted, and a value that is there but cannot be read (a date or an amount) stops the fit
+with an error naming its row and column, since fitting without it would silently change
+the answer.
 """
 
 from __future__ import annotations
@@ -35,6 +37,24 @@ class TransactionFile:
     source: str
 
 
+def _refuse_bad(
+    raw: pa.Table, bad: pa.Array | pa.ChunkedArray, file: str, column: str, problem: str
+) -> None:
+    """Raise naming the first row whose ``column`` value could not be read."""
+    if not pc.any(bad).as_py():
+        return
+    i = pc.index(bad, True).as_py()
+    value = raw.column(column)[i].as_py()
+    row = raw.column("_row")[i].as_py() if "_row" in raw.column_names else i + 1
+    count = pc.sum(bad).as_py()
+    raise InputError(
+        f"{value!r} is {problem} ({count} such row{'s' if count != 1 else ''})",
+        file=file,
+        row=row,
+        column=column,
+    )
+
+
 def _column(table: pa.Table, name: str, file: str) -> pa.ChunkedArray:
     if name not in table.column_names:
         known = ", ".join(c for c in table.column_names if c != "_row")
@@ -57,13 +77,15 @@ def read_transactions(
         fmt = detect_date_format(sample)
         if fmt is None:
             raise InputError("cannot read the dates", file=file, column=date)
-        when, _ = parse_dates(when, fmt)
+        when, bad = parse_dates(when, fmt)
+        _refuse_bad(raw, bad, file, date, "not a date in the format of the others")
     elif pa.types.is_date(when.type):
         when = pc.cast(when, pa.timestamp("us"))
     if pa.types.is_string(money.type) or pa.types.is_large_string(money.type):
         sample = [v for v in money.slice(0, 2000).to_pylist() if v]
         decimal, thousands = detect_number_format(sample, src.delimiter)
-        money, _ = parse_numbers(money, decimal, thousands)
+        money, bad = parse_numbers(money, decimal, thousands)
+        _refuse_bad(raw, bad, file, amount, "not a number")
     money = pc.cast(money, pa.float64())
     columns = {"customer": cust, "date": when, "amount": pc.fill_null(money, 0.0)}
     if order:
