@@ -143,6 +143,41 @@ def test_summary_matches_a_pandas_computation() -> None:
     assert window.holdout_length == 45
 
 
+def test_summary_with_orders_leaves_out_the_first_order() -> None:
+    # two orders on the first day: the first purchase is the smaller order key ("o1"),
+    # whatever the line order; an order's lines are one purchase on the order's first day
+    tx = pd.DataFrame(
+        {
+            "kunde": ["A", "A", "A", "A", "A", "B", "B"],
+            "ordre": ["o2", "o1", "o1", "o3", "o4", "p1", "p2"],
+            "dato": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-01-01",
+                    "2024-01-02",  # a second line of o1, a day later: still o1's day 1
+                    "2024-01-21",
+                    "2024-03-01",  # holdout
+                    "2024-01-10",
+                    "2024-01-10",
+                ]
+            ),
+            "beloeb": [7.0, 100.0, 1.0, 13.0, 50.0, 5.0, 9.0],
+        }
+    )
+    con = ibis.duckdb.connect()
+    t = con.create_table("tx", tx)
+    bought = purchases(t, customer="kunde", date="dato", amount="beloeb", order="ordre")
+    window = window_for(bought, calibration_end="2024-02-15", observation_end="2024-03-31")
+    s = customer_summary(bought, window).to_pandas().set_index("customer_id").sort_index()
+    assert s["x"].tolist() == [2, 1]
+    assert s["t_x_days"].tolist() == [20, 0]
+    assert s["T_days"].tolist() == [45, 36]
+    assert s.loc["A", "monetary"] == (7.0 + 13.0) / 2  # o1 (101) is the first purchase
+    assert s.loc["B", "monetary"] == 9.0  # p1 before p2 on the same day
+    assert s["x_holdout"].tolist() == [1, 0]
+    assert s["value_holdout"].tolist() == [50.0, 0.0]
+
+
 @pytest.mark.parametrize("params", [{"a": 0.3, "b": 0.4}, {"a": 1.0, "b": 3.0}])
 def test_no_nan_or_overflow_for_extreme_customers(params: dict[str, float]) -> None:
     # a + b < 1, a = 1 exactly (the 1/(a-1) of the forecast), and customers with

@@ -128,37 +128,40 @@ def customer_summary(purchases_table: ir.Table, window: Window) -> ir.Table:
     """Per-customer ``x, t_x_days, T_days, monetary, x_holdout, value_holdout``.
 
     Customers whose first purchase is after the calibration end are not in it (the
-    models describe customers already acquired); times are in whole days.
+    models describe customers already acquired); times are in whole days.  One grouped
+    pass over the purchases: each measure is filtered to the calibration or the holdout
+    period, and the value of the first purchase (which ``monetary`` leaves out) is the
+    value at the smallest ``(day, order_key)``, so no window function is needed.
     """
     import ibis
 
     p = purchases_table
     cal = ibis.literal(window.calibration_end)
     obs = ibis.literal(window.observation_end)
-    calib = p.filter(p.day <= cal)
-    order_by = [calib.day, calib.order_key] if "order_key" in calib.columns else [calib.day]
-    ranked = calib.mutate(k=ibis.row_number().over(group_by=calib.customer_id, order_by=order_by))
-    per = ranked.group_by("customer_id").aggregate(
-        n=ranked.count(),
-        first=ranked.day.min(),
-        last=ranked.day.max(),
-        total=ranked.value.sum(),
-        first_value=ranked.value.sum(where=ranked.k == 0),
+    in_cal = p.day <= cal
+    in_hold = (p.day > cal) & (p.day <= obs)
+    first_key = (
+        ibis.struct({"day": p.day, "order_key": p.order_key}) if "order_key" in p.columns else p.day
     )
-    hold = p.filter((p.day > cal) & (p.day <= obs))
-    hold = hold.group_by("customer_id").aggregate(
-        x_holdout=hold.count(), value_holdout=hold.value.sum()
+    per = p.group_by("customer_id").aggregate(
+        n=p.count(where=in_cal),
+        first=p.day.min(where=in_cal),
+        last=p.day.max(where=in_cal),
+        total=p.value.sum(where=in_cal),
+        first_value=p.value.argmin(first_key, where=in_cal),
+        x_holdout=p.count(where=in_hold),
+        value_holdout=p.value.sum(where=in_hold),
     )
-    joined = per.left_join(hold, "customer_id")
-    x = joined.n - 1
-    return joined.select(
-        customer_id=joined.customer_id,
+    per = per.filter(per.n > 0)
+    x = per.n - 1
+    return per.select(
+        customer_id=per.customer_id,
         x=x,
-        t_x_days=joined.last.delta(joined.first, unit="day"),
-        T_days=cal.delta(joined.first, unit="day"),
-        monetary=ibis.ifelse(x > 0, (joined.total - joined.first_value) / x, ibis.null("float64")),
-        x_holdout=joined.x_holdout.fill_null(0),
-        value_holdout=joined.value_holdout.fill_null(0.0),
+        t_x_days=per.last.delta(per.first, unit="day"),
+        T_days=cal.delta(per.first, unit="day"),
+        monetary=ibis.ifelse(x > 0, (per.total - per.first_value) / x, ibis.null("float64")),
+        x_holdout=per.x_holdout,
+        value_holdout=per.value_holdout.fill_null(0.0),
     )
 
 
