@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from segmint.traits._activity import IBIS_TYPES, empty_table, person_map
+from segmint.traits._activity import IBIS_TYPES, empty_table, merged_ids
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -66,7 +66,7 @@ def customer_attributes(engine: Engine) -> ir.Table:
         schema = {"customer_id": "string", **fields, "_first_signup": "date"}
         return empty_table(schema)
     customers = engine.table("customers")
-    persons = person_map(engine)
+    persons = merged_ids(engine)
     persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
     cid = customers.customer_id.cast("string")
     records = customers.left_join(persons, cid == persons._cid)
