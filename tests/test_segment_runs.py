@@ -194,3 +194,33 @@ def test_preview_evaluates_only_what_the_rule_needs(demo: Project, name: str) ->
         assert n.fields == {PREVIEW_RULES[name]["field"]}
     if name.startswith("family"):
         assert n.families
+
+
+def test_movement_between_two_runs_matches_a_crosstab(demo: Project) -> None:
+    from segmint.segments import rfm
+    from segmint.segments._rfm import NO_CELL
+    from segmint.traits import customer_base
+
+    a, b = service.run(demo, as_of=AS_OFS[0]), service.run(demo, as_of=AS_OFS[1])
+    moved = service.movement(demo, "rfm")
+    assert (moved.from_run, moved.to_run) == (a.run_id, b.run_id)
+
+    def cells(as_of: datetime) -> pd.Series:
+        base = customer_base(demo.engine, demo.config.traits, as_of)
+        scored = rfm(base, demo.config.families.rfm).to_pandas()
+        return scored.set_index("customer_id")["rfm_cell"]
+
+    before, after = cells(AS_OFS[0]), cells(AS_OFS[1])
+    both = pd.concat([before.rename("from"), after.rename("to")], axis=1).fillna(NO_CELL)
+    want = both.groupby(["from", "to"]).size()
+    got = {(f, t): n for f, row in moved.counts.items() for t, n in row.items() if n}
+    assert got == {k: int(v) for k, v in want.items()}
+    assert got[("champions", "champions")] > 0  # the demo makes the test meaningful
+    assert moved.cells[:2] == ["champions", "loyal_customers"]  # the map's order
+
+    r = CliRunner().invoke(app, ["segments", "movement", "rfm", "-p", str(demo.root), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["counts"] == moved.counts
+    r = CliRunner().invoke(app, ["segments", "movement", "rmf", "-p", str(demo.root)])
+    assert r.exit_code == 1
+    assert "did you mean 'rfm'" in r.output

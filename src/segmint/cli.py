@@ -352,6 +352,38 @@ def segments_show(
     out.print(t)
 
 
+@segments_app.command("movement")
+def segments_movement(
+    family: Annotated[str, typer.Argument(help="rfm, lifecycle or tiers.")],
+    from_run: Annotated[
+        str | None, typer.Option("--from", help="Earlier run id (default: the one before).")
+    ] = None,
+    to_run: Annotated[
+        str | None, typer.Option("--to", help="Later run id (default: the last run).")
+    ] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """How many customers moved from each cell of a family to each other, between two runs."""
+    with _user_errors():
+        proj = service.open_project(project)
+        try:
+            moved = service.movement(proj, family, from_run=from_run, to_run=to_run)
+        finally:
+            proj.close()
+    if as_json:
+        _print_json(moved.to_dict())
+        return
+    t = Table(
+        "from ↓  to →",
+        *moved.cells,
+        title=f"{family}: run {moved.from_run} -> run {moved.to_run} (customers)",
+    )
+    for cell, row in moved.counts.items():
+        t.add_row(cell, *(f"{row[c]:,}" for c in moved.cells))
+    out.print(t)
+
+
 @segments_app.command("preview")
 def segments_preview(
     file: Annotated[Path, typer.Argument(help="YAML file with a segment or a rule.")],

@@ -474,6 +474,71 @@ def segment(project: Project, name: str) -> dict[str, Any]:
     }
 
 
+#: family -> the prefix of its cell segments
+FAMILY_PREFIXES = {"rfm": "rfm-", "lifecycle": "lifecycle-", "tiers": "tier-"}
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Customers per (cell at ``from_run``, cell at ``to_run``) of one family."""
+
+    family: str
+    from_run: str
+    to_run: str
+    cells: list[str]
+    counts: dict[str, dict[str, int]]  # from cell -> to cell -> customers
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def movement(
+    project: Project, family: str, *, from_run: str | None = None, to_run: str | None = None
+) -> Movement:
+    """How customers moved between the cells of ``family`` (rfm, lifecycle, tiers).
+
+    ``to_run`` defaults to the last successful run and ``from_run`` to the one before it;
+    both snapshots must still be stored (``runs.keep_snapshots``).  A customer in no cell
+    of a run (not scored, or not yet a customer) counts under ``(none)``.
+    """
+    from segmint.exceptions import SegmentNotFoundError
+    from segmint.runs import runs
+    from segmint.segments import _snapshots as snapshots
+    from segmint.segments._evaluate import family_segment_names
+    from segmint.segments._parse import did_you_mean
+    from segmint.segments._rfm import rfm_movement, rfm_transition_matrix
+
+    if family not in FAMILY_PREFIXES:
+        raise ConfigError(f"no family {family!r}{did_you_mean(family, FAMILY_PREFIXES)}")
+    prefix = FAMILY_PREFIXES[family]
+    eng = project.engine
+    done = [r["run_id"] for r in runs(eng, limit=10_000) if r["status"] == "succeeded"]
+    to_run = to_run or (done[0] if done else None)
+    if to_run is None:
+        raise ConfigError("no run yet: run 'segmint run' first")
+    if from_run is None:
+        older = [r for r in done if r < to_run]
+        if not older:
+            raise ConfigError(f"no successful run before {to_run}: run 'segmint run' again")
+        from_run = older[0]
+    tables = {}
+    for run_id in (from_run, to_run):
+        if run_id not in done:
+            raise SegmentNotFoundError(f"no successful run {run_id!r}{did_you_mean(run_id, done)}")
+        cells = snapshots.cells_at(eng, run_id, prefix)
+        if cells is None or not snapshots.has_snapshot(eng, run_id):
+            raise ConfigError(
+                f"no snapshot of run {run_id} is stored (older runs are pruned: see "
+                f"runs.keep_snapshots)"
+            )
+        tables[run_id] = cells
+    order = [n[len(prefix) :] for n in family_segment_names(project.config) if n.startswith(prefix)]
+    moved = rfm_movement(tables[from_run], tables[to_run], cell_column="cell")
+    matrix = rfm_transition_matrix(moved, cells=order)
+    counts = {str(a): {str(b): int(matrix.loc[a, b]) for b in matrix.columns} for a in matrix.index}
+    return Movement(family, from_run, to_run, [str(c) for c in matrix.columns], counts)
+
+
 def fit_clv_file(
     file: Path,
     *,

@@ -174,6 +174,26 @@ def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
     engine.write(SNAPSHOTS, snap.semi_join(keep, "run_id"))
 
 
+def has_snapshot(engine: Engine, run_id: str) -> bool:
+    """Whether any membership of ``run_id`` is stored (its snapshot was not pruned)."""
+    if not engine.has_table(SNAPSHOTS):
+        return False
+    snap = engine.table(SNAPSHOTS)
+    return int(snap.filter(snap.run_id == run_id).limit(1).count().execute()) > 0
+
+
+def cells_at(engine: Engine, run_id: str, prefix: str) -> ir.Table | None:
+    """``(customer_id, cell)`` of a family at a run: its cell segments named ``prefix``-cell.
+
+    None when the run's snapshot is no longer stored.
+    """
+    members = run_members(engine, run_id)
+    if members is None:
+        return None
+    mine = members.filter(members.segment.startswith(prefix))
+    return mine.select("customer_id", cell=mine.segment.substr(len(prefix)))
+
+
 def members_at(engine: Engine, run_id: str, segment: str) -> ir.Table:
     """Members of ``segment`` at ``run_id``, rebuilt from deltas (works after pruning)."""
     d = engine.table(DELTAS)
