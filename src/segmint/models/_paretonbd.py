@@ -42,15 +42,44 @@ def _log_g(
     )
 
 
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _pairs(x: np.ndarray, tau: np.ndarray) -> Pairs:
+    """The distinct ``(x, tau)`` and, per row, the index of its pair: ``g`` depends on
+    nothing else, and a summary has far fewer distinct pairs than rows."""
+    uniq, inv = np.unique(np.column_stack([x, tau]), axis=0, return_inverse=True)
+    return uniq[:, 0].copy(), uniq[:, 1].copy(), inv.ravel()
+
+
+def _log_g_rows(
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: np.ndarray,
+    tau: np.ndarray,
+    pairs: Pairs | None,
+) -> np.ndarray:
+    if pairs is None:
+        return _log_g(r, alpha, s, beta, x, tau)
+    ux, utau, inv = pairs
+    return _log_g(r, alpha, s, beta, ux, utau)[inv]
+
+
 def _log_terms(
-    params: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: dict[str, float],
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    pairs: tuple[Pairs, Pairs] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(log prefactor, log "alive at T" term, log "dropped out in (t_x, T]" term)."""
     r, alpha, s, beta = params["r"], params["alpha"], params["s"], params["beta"]
     head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    g_tx = _log_g(r, alpha, s, beta, x, t_x)
-    g_T = _log_g(r, alpha, s, beta, x, T)
+    g_tx = _log_g_rows(r, alpha, s, beta, x, t_x, None if pairs is None else pairs[0])
+    g_T = _log_g_rows(r, alpha, s, beta, x, T, None if pairs is None else pairs[1])
     # A0 = g(t_x) - g(T) >= 0, zero when t_x = T; the difference is taken in log space
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = g_tx + log1mexp(np.minimum(g_T - g_tx, 0.0))
@@ -99,11 +128,12 @@ class ParetoNBD(PurchaseModel):
         self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
     ) -> tuple[Objective, HessianObjective | None]:
         total = float(w.sum())
+        pairs = (_pairs(x, t_x), _pairs(x, T))
 
         def value(theta: np.ndarray) -> float:
             params = dict(zip(self.param_names, np.exp(theta), strict=True))
-            ll = self._row_log_likelihood(params, x, t_x, T)
-            return float(-(w @ ll) / total)
+            head, alive, dead = _log_terms(params, x, t_x, T, pairs)
+            return float(-(w @ (head + np.logaddexp(alive, dead))) / total)
 
         return numeric_gradient(value), None
 

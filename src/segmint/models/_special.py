@@ -20,6 +20,8 @@ from scipy import special
 _EPS = 1e-16
 #: beyond this many terms the series is left to ``scipy.special.hyp2f1``
 _MAX_TERMS = 20_000
+#: terms summed between two convergence checks of a series
+_TERMS_PER_CHECK = 8
 
 
 def expm1_ratio(e: np.ndarray, log_base: np.ndarray) -> np.ndarray:
@@ -72,10 +74,14 @@ def _sum_series(
     total = np.ones(len(idx))
     k = 0
     while len(idx):
-        ratio = zz * (bb + k) / (cc + k)
-        term = term * ratio
-        total = total + term
-        k += 1
+        # a few terms between convergence checks: the check and the compaction of the
+        # rows still summing cost more than the terms, and extra terms below the
+        # tolerance change nothing
+        for _ in range(_TERMS_PER_CHECK):
+            ratio = zz * (bb + k) / (cc + k)
+            term *= ratio
+            total += term
+            k += 1
         # the remaining terms are below term * ratio / (1 - ratio) (ratios decrease to z)
         tail = term * np.maximum(ratio, zz) / (1.0 - np.maximum(ratio, zz))
         done = tail <= _EPS * total
