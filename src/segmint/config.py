@@ -128,6 +128,24 @@ class RunsConfig(_Model):
     )
 
 
+class ClvSettings(_Model):
+    """Customer lifetime value scores, fitted on every run (docs/models.md)."""
+
+    enabled: bool = Field(False, description="Fit CLV models on each run and add their scores")
+    model: Literal["bgnbd", "paretonbd"] = Field("bgnbd", description="Purchase model")
+    unit: Literal["day", "week"] = Field("week", description="Time unit of the fit")
+    months: int = Field(12, ge=1, le=120, description="Horizon of expected_orders and clv")
+    discount_rate: float = Field(
+        0.01, ge=0, lt=1, description="Monthly discount rate of clv (0.01: about 12.7 % a year)"
+    )
+
+
+class ModelsConfig(_Model):
+    """Predictive models fitted on each run; their scores become traits."""
+
+    clv: ClvSettings = Field(default_factory=ClvSettings)
+
+
 class ProjectConfig(_Model):
     """The whole of ``segmint.yaml``."""
 
@@ -146,6 +164,9 @@ class ProjectConfig(_Model):
     families: FamiliesConfig = Field(
         default_factory=FamiliesConfig,
         description="Built-in segment families: RFM, lifecycle stages, value tiers",
+    )
+    models: ModelsConfig = Field(
+        default_factory=ModelsConfig, description="Predictive models whose scores are traits"
     )
     runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
 

@@ -10,6 +10,7 @@ marks such runs ``interrupted``.
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from collections.abc import Callable
@@ -26,6 +27,11 @@ from segmint.segments import _snapshots as snapshots
 
 RUNS = "runs"
 TRAITS = "customer_traits"
+CARDS = "model_cards"
+CARD_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("as_of", pa.timestamp("us")), ("model", pa.string()),
+     ("card", pa.string())]
+)  # fmt: skip
 
 RUN_SCHEMA = pa.schema(
     [
@@ -47,13 +53,15 @@ class Evaluated:
     """What a run evaluates: the customer base with traits, and members per segment.
 
     ``traits`` is what the run stores as ``customer_traits`` (default: all of ``base``);
-    ``scratch`` names work tables the evaluation made; the run drops them when done.
+    ``scratch`` names work tables the evaluation made; the run drops them when done;
+    ``cards`` are the model cards of the models fitted for the run (stored with it).
     """
 
     base: ir.Table
     members: dict[str, ir.Table]
     scratch: list[str] = field(default_factory=list)
     traits: ir.Table | None = None
+    cards: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Evaluation(Protocol):
@@ -180,6 +188,8 @@ def run(
                     run_id=ibis.literal(run_id), as_of=ibis.literal(as_of, type="timestamp")
                 ),
             )
+            if result.cards:
+                engine.append(CARDS, _cards_table(run_id, as_of, result.cards))
             record.update(
                 status="succeeded",
                 finished_at=datetime.now(UTC).replace(tzinfo=None),
@@ -211,6 +221,29 @@ def run(
         segments=segment_results(engine, run_id),
         previous_run=previous,
     )
+
+
+def _cards_table(run_id: str, as_of: datetime, cards: list[dict[str, Any]]) -> pa.Table:
+    rows = [
+        {
+            "run_id": run_id,
+            "as_of": as_of,
+            "model": str(c.get("model", "")),
+            "card": json.dumps(c, ensure_ascii=False, default=str),
+        }
+        for c in cards
+    ]
+    return pa.Table.from_pylist(rows, schema=CARD_SCHEMA)
+
+
+def model_cards(engine: Engine, run_id: str | None = None) -> list[dict[str, Any]]:
+    """The model cards stored with ``run_id`` (default: the last successful run)."""
+    run_id = run_id or last_successful_run(engine)
+    if run_id is None or not engine.has_table(CARDS):
+        return []
+    c = engine.table(CARDS)
+    rows = c.filter(c.run_id == run_id).order_by("model").to_pyarrow().to_pylist()
+    return [json.loads(r["card"]) for r in rows]
 
 
 def _recent_successful(engine: Engine, n: int) -> list[str]:

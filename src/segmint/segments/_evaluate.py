@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -40,6 +41,34 @@ FAMILY_COLUMNS = {
     "lifecycle": ("lifecycle_stage",),
     "value_tiers": ("value_decile", "value_tier"),
 }
+
+
+def _with_scores(
+    engine: Engine,
+    base: ir.Table,
+    config: ProjectConfig,
+    as_of: datetime,
+    fields: frozenset[str] | None,
+    scratch: list[str],
+) -> tuple[ir.Table, list[dict[str, Any]]]:
+    """``base`` with the model scores the project asks for (and that are needed), and the
+    model cards of their fits.  The join is left as an expression: the families and the
+    wide table read it once more and materialise it."""
+    settings = config.models.clv
+    if not settings.enabled:
+        return base, []
+    from segmint.models._scores import CLV_SCORES, clv_scores
+
+    if fields is not None and not fields & set(CLV_SCORES):
+        return base, []
+    orders = activity(engine, "transactions", as_of)
+    if orders is None:
+        return base, []
+    scores, cards = clv_scores(orders, as_of, settings)
+    kept = _keep(engine, ibis.memtable(scores), scratch, "scores")
+    right = kept.rename(_score_id="customer_id")
+    joined = base.left_join(right, base.customer_id == right._score_id)
+    return joined.select(*base.columns, *CLV_SCORES), [c.to_dict() for c in cards]
 
 
 def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir.Table:
@@ -197,11 +226,13 @@ def _evaluate(
     scratch: list[str] = []
     fields = None if only is None else only.fields
     base = _keep(engine, customer_base(engine, config.traits, as_of, only=fields), scratch, "base")
+    base, cards = _with_scores(engine, base, config, as_of, fields, scratch)
+    members: dict[str, ir.Table] = {}
     if only is None or only.families:
         base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
-        members: dict[str, ir.Table] = dict(family_members(base, config))
-    else:
-        members = {}
+        members.update(family_members(base, config))
+    elif cards:
+        base = _keep(engine, base, scratch, "scored")
     passes = ActivityPasses()
     ctx = rule_context(engine, base, config, as_of, members, passes=passes)
     by_name = {s.name: s for s in config.segments}
@@ -231,7 +262,7 @@ def _evaluate(
             )
     # attributes stay in the customers table; a run stores what it computed
     traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
-    return Evaluated(base, members, scratch, traits=traits), ctx
+    return Evaluated(base, members, scratch, traits=traits, cards=cards), ctx
 
 
 def preview(
