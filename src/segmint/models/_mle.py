@@ -99,6 +99,19 @@ def _newton(
     )
     theta = np.asarray(res.x, dtype=float)
     value, grad, hess = memo(theta)
+    # trust-exact may stop a little short when its model of the decrease is at the
+    # rounding level; plain Newton steps finish the job to machine precision
+    for _ in range(3):
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) < 1e-10:
+            break
+        new_value, new_grad, new_hess = memo(theta - step)
+        if not new_value <= value:
+            break
+        theta, value, grad, hess = theta - step, new_value, new_grad, new_hess
     inside = bool(np.all(np.abs(theta) < BOUND))
     if not (inside and np.isfinite(value) and np.max(np.abs(grad)) < 1e-6):
         return None
