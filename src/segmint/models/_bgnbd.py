@@ -74,9 +74,9 @@ class _Likelihood:
         self.xb, self.wb = xb, w[buyer]
         self.ut, self.inv_t = _distinct(t_x[buyer])
         self.inv_T = inv_T[buyer]
-        starts = np.flatnonzero(np.r_[True, xb[1:] != xb[:-1]]) if len(xb) else np.array([0])
-        self.starts = starts
-        self.counts = np.diff(np.r_[starts, len(xb)])
+        starts = np.flatnonzero(np.r_[True, xb[1:] != xb[:-1]]) if len(xb) else xb[:0]
+        self.starts = starts.astype(np.intp)
+        self.counts = np.diff(np.r_[self.starts, len(xb)])
         self.uxb_minus_1 = xb[starts] - 1.0 if len(xb) else np.zeros(0)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
