@@ -18,7 +18,7 @@ virtualenv that this script calls (``benchmarks/_clv_baselines.py``).  Create it
     python3.11 -m venv benchmarks/.venv-clv
     benchmarks/.venv-clv/bin/pip install lifetimes pymc-marketing "setuptools<81" pyarrow
 
-(or ``make bench-clv``), then run
+(or ``make bench-clv``), then run (``--paretonbd`` also times segmint's Pareto/NBD fit)
 
     .venv/bin/python benchmarks/clv.py --customers 1000000
 """
@@ -43,6 +43,7 @@ from segmint.demo import generate
 from segmint.models import (
     BGNBD,
     GammaGamma,
+    ParetoNBD,
     collect,
     compress,
     customer_summary,
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", default="", help="comma-separated: lifetimes,pymc")
+    parser.add_argument(
+        "--paretonbd", action="store_true", help="also time segmint's Pareto/NBD fit"
+    )
     args = parser.parse_args(argv)
 
     t = time.perf_counter()
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     window = window_for(bought)
     window = type(window)(window.first_purchase, window.observation_end, window.observation_end)
+    window_s = time.perf_counter() - t
     summary = con.create_table("summary", customer_summary(bought, window))
     comp = collect(compress(summary), window)
     x_gg, m_gg, w_gg = spend_summary(summary)
@@ -87,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     gg = GammaGamma().fit(np.column_stack([x_gg, m_gg]), sample_weight=w_gg)
     gg_s = time.perf_counter() - t
+
+    pn: ParetoNBD | None = None
+    pn_s = 0.0
+    if args.paretonbd:
+        t = time.perf_counter()
+        pn = ParetoNBD().fit(comp.X, sample_weight=comp.weight)
+        pn_s = time.perf_counter() - t
 
     results: dict[str, dict[str, object]] = {
         "segmint": {
@@ -131,10 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## CLV fit: {args.customers:,} customers, seed {args.seed}\n")
     print(
         f"{tx.num_rows:,} orders; generated in {gen_s:.1f} s; summary in DuckDB (Ibis) "
-        f"{summary_s:.2f} s; {comp.n_customers:,} customers in {len(comp.x):,} compressed "
+        f"{summary_s:.2f} s (of which the window {window_s:.2f} s); {comp.n_customers:,} "
+        f"customers in {len(comp.x):,} compressed "
         f"rows; Gamma-Gamma on {int(w_gg.sum()):,} repeat buyers\n"
     )
     print(f"Python {platform.python_version()}, numpy {np.__version__}\n")
+    if pn is not None:
+        q = pn.params_
+        print(
+            f"segmint Pareto/NBD: r {q['r']:.6f}, alpha {q['alpha']:.5f}, s {q['s']:.6f}, "
+            f"beta {q['beta']:.4f}, log-lik {pn.log_likelihood_:,.2f}, {pn_s:.1f} s "
+            f"(converged: {pn.converged_})\n"
+        )
     print("| fit | r | alpha | a | b | log-lik | seconds | vs segmint |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, res in results.items():
