@@ -245,6 +245,8 @@ def build_demo(
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
         project.config.runs.as_of = DEMO_AS_OF
+        # a webshop's customers buy again unannounced: CLV scores fit them (B2B deals do not)
+        project.config.models.clv.enabled = not b2b
         project.save()
         say(f"Running traits, families and {len(project.config.segments)} segments")
         first_run = run(project)

@@ -81,7 +81,10 @@ def purchases(
     import ibis
 
     day = table[date].cast("date")
-    value = table[amount].cast("float64") if amount else ibis.literal(0.0)
+    # exact decimal sums: a float sum depends on the order a parallel engine adds in, and
+    # the same data must give the same fit (and scores) on every run
+    money = "decimal(38, 9)"
+    value = table[amount].cast(money) if amount else ibis.literal(0, type=money)
     key = table[order].cast("string") if order else ibis.literal("")
     rows = table.select(
         customer_id=table[customer].cast("string"), day=day, value=value, order_key=key
@@ -159,9 +162,11 @@ def customer_summary(purchases_table: ir.Table, window: Window) -> ir.Table:
         x=x,
         t_x_days=per.last.delta(per.first, unit="day"),
         T_days=cal.delta(per.first, unit="day"),
-        monetary=ibis.ifelse(x > 0, (per.total - per.first_value) / x, ibis.null("float64")),
+        monetary=ibis.ifelse(
+            x > 0, (per.total - per.first_value).cast("float64") / x, ibis.null("float64")
+        ),
         x_holdout=per.x_holdout,
-        value_holdout=per.value_holdout.fill_null(0.0),
+        value_holdout=per.value_holdout.cast("float64").fill_null(0.0),
     )
 
 
