@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from segmint.models import BGNBD, GammaGamma
+from segmint.models import BGNBD, GammaGamma, ParetoNBD
 from segmint.models._bgnbd import _Likelihood as BGNBDLikelihood
 from segmint.models._gammagamma import _Likelihood as GammaGammaLikelihood
-from segmint.models._mle import numeric_hessian
+from segmint.models._mle import maximise, numeric_hessian
+from segmint.models._paretonbd import _Likelihood as ParetoLikelihood
 
 
 def _simulate_bgnbd(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,3 +129,33 @@ def test_gamma_gamma_hessian_matches_finite_differences(
     theta = np.log([2.5, 4.0, 300.0])
     _, _, hess = lik.with_hessian(theta)
     np.testing.assert_allclose(hess, numeric_hessian(lik, theta), rtol=1e-6, atol=1e-9)
+
+
+def test_paretonbd_likelihood_over_distinct_pairs_equals_the_per_row_one(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, _ = data
+    X = X[np.random.default_rng(1).permutation(len(X))]
+    w = np.random.default_rng(2).integers(1, 4, len(X)).astype(float)
+    lik = ParetoLikelihood(*X.T, w)
+    model = ParetoNBD()
+    for params in ([0.6, 20.0, 0.8, 300.0], [0.6, 300.0, 0.8, 20.0], [2.0, 50.0, 1.0, 50.0]):
+        at = dict(zip(model.param_names, params, strict=True))
+        per_row = -np.average(model._row_log_likelihood(at, *X.T), weights=w)
+        assert lik(np.log(params)) == pytest.approx(per_row, rel=1e-13)
+
+
+def test_newton_steps_from_a_close_start_equal_the_lbfgsb_fit(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # the path of a large Pareto/NBD fit (start: the optimum of a sample, no analytic
+    # Hessian) against L-BFGS-B from a plain start, on the BG/NBD objective
+    X, _ = data
+    lik = BGNBDLikelihood(*X.T, np.ones(len(X)))
+    start = BGNBD()._start(X[:, 0], X[:, 2], np.ones(len(X)))
+    plain = maximise(lik, start, len(X))
+    close = maximise(lik, plain.log_params + 0.02, len(X), start_is_close=True)
+    assert close.message.startswith("Newton steps")
+    assert close.converged
+    np.testing.assert_allclose(np.exp(close.log_params), np.exp(plain.log_params), rtol=1e-6)
+    np.testing.assert_allclose(close.covariance, plain.covariance, rtol=1e-4)

@@ -131,6 +131,7 @@ class PurchaseModel(BaseEstimator):
         x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
         total = float(w.sum())
         start = self._start(x, T, w)
+        close = False
         if len(x) > 2 * WARM_START_ROWS:
             # start from the optimum of a systematic sample of the rows: it is close to
             # the full optimum, so the fit on all rows needs only a few Newton steps
@@ -140,10 +141,18 @@ class PurchaseModel(BaseEstimator):
             warm = maximise(
                 objective, start, float(ws.sum()), max_iter=self.max_iter, hessian=hessian
             )
-            if warm.converged:
+            close = warm.converged
+            if close:
                 start = warm.log_params
         objective, hessian = self._likelihood(x, t_x, T, w)
-        res = maximise(objective, start, total, max_iter=self.max_iter, hessian=hessian)
+        res = maximise(
+            objective,
+            start,
+            total,
+            max_iter=self.max_iter,
+            hessian=hessian,
+            start_is_close=close,
+        )
         values = np.exp(res.log_params)
         self.params_ = dict(zip(self.param_names, map(float, values), strict=True))
         se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))

@@ -125,6 +125,7 @@ def maximise(
     *,
     max_iter: int = 1000,
     hessian: HessianObjective | None = None,
+    start_is_close: bool = False,
 ) -> MLEResult:
     """Minimise ``objective`` (mean negative log-likelihood in log-parameters).
 
@@ -142,6 +143,10 @@ def maximise(
         ``theta -> (value, gradient, Hessian)`` of the same function, if the model has
         an analytic Hessian: then trust-region Newton is tried first, and L-BFGS-B only
         when that fails or runs out of the box of plausible values.
+    start_is_close
+        ``start`` is the optimum of a sample of the same rows: without an analytic
+        Hessian, Newton steps on one finite-difference Hessian are tried before
+        L-BFGS-B (about 100 evaluations instead of several hundred).
     """
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
@@ -149,7 +154,12 @@ def maximise(
     # multi-threaded BLAS spends more on waking its threads than on the work (15 ms
     # against 0.2 ms per product on a busy two-core machine)
     with threadpool_limits(limits=1, user_api="blas"):
-        newton = _newton(hessian, start, max_iter) if hessian is not None else None
+        if hessian is not None:
+            newton = _newton(hessian, start, max_iter)
+        elif start_is_close:
+            newton = _newton_from_close(objective, start)
+        else:
+            newton = None
         if newton is not None:
             theta, value, grad, hess, n_iter, message = newton
         else:
@@ -184,10 +194,26 @@ def _lbfgsb(
         value, grad = objective(theta)
         hess = numeric_hessian(objective, theta)
     # Newton polish: the mean log-likelihood is smooth, so a few steps reach the optimum
-    # to near machine precision where L-BFGS-B stops at its tolerance.  The Hessian is
-    # computed once: this close to the optimum it hardly changes, and a finite-difference
-    # one costs 2 n gradient evaluations
-    for _ in range(5):
+    # to near machine precision where L-BFGS-B stops at its tolerance
+    theta, value, grad = _newton_steps(objective, theta, value, grad, hess, 5)
+    return theta, float(value), grad, hess, int(res.nit), str(res.message)
+
+
+def _newton_steps(
+    objective: Objective,
+    theta: np.ndarray,
+    value: float,
+    grad: np.ndarray,
+    hess: np.ndarray,
+    max_steps: int,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Newton steps on a fixed Hessian while they lower the value.
+
+    The Hessian is computed once: near the optimum it hardly changes (each step then
+    shrinks the distance to the optimum by about the Hessian's relative error), and a
+    finite-difference one costs ``2 n`` gradient evaluations.
+    """
+    for _ in range(max_steps):
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -201,4 +227,23 @@ def _lbfgsb(
         theta, value, grad = candidate, new_value, new_grad
         if np.max(np.abs(step)) < 1e-12:
             break
-    return theta, float(value), grad, hess, int(res.nit), str(res.message)
+    return theta, value, grad
+
+
+def _newton_from_close(
+    objective: Objective, start: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, str] | None:
+    """Newton steps on one finite-difference Hessian from a start close to the optimum
+    (the optimum of a sample of the rows); ``None`` if they do not get there."""
+    theta = np.asarray(start, dtype=float)
+    value, grad = objective(theta)
+    hess = numeric_hessian(objective, theta)
+    if not np.all(np.isfinite(hess)) or np.any(np.linalg.eigvalsh(hess) <= 0):
+        return None
+    theta, value, grad = _newton_steps(objective, theta, value, grad, hess, 20)
+    if not (np.isfinite(value) and np.max(np.abs(grad)) < 1e-7):
+        return None
+    if np.all(np.abs(theta) < BOUND):
+        # the standard errors need the Hessian at the optimum, not at the start
+        hess = numeric_hessian(objective, theta)
+    return theta, float(value), grad, hess, 0, "Newton steps from the sample's optimum"
