@@ -113,3 +113,34 @@ def test_too_few_deals_fall_back_to_the_ideal_customer_profile(b2b: Project) -> 
     assert set(got.round(6)) == {0.0, round(1 / 3, 6), round(2 / 3, 6), 1.0}
     nothing = lead_scores(b2b.engine, AS_OF, min_outcomes=10**9)
     assert nothing.method == "none"
+
+
+def test_a_run_adds_the_lead_score_as_a_trait(b2b: Project) -> None:
+    from segmint import runs
+    from segmint.config import IcpRule
+    from segmint.segments import parse_rule, parse_segments
+
+    direct = lead_scores(b2b.engine, AS_OF).scores.to_pandas().set_index("customer_id")
+    b2b.config.models.lead_score.enabled = True
+    b2b.config.segments = parse_segments(
+        [{"name": "hot", "rule": {"field": "lead_score", "op": ">=", "value": 0.5}}]
+    )
+    service.run(b2b, as_of=AS_OF)
+    traits = b2b.engine.table("customer_traits").to_pandas().set_index("customer_id")
+    got = traits["lead_score"].loc[direct.index]
+    assert got.to_numpy() == pytest.approx(direct["lead_score"].to_numpy(), rel=1e-9)
+    hot = set(direct.index[direct["lead_score"] >= 0.5])
+    assert hot
+    assert set(service.members(b2b, "hot", limit=None)) == hot
+    assert any(c["model"].startswith("lead score") for c in runs.model_cards(b2b.engine))
+
+    # the ideal customer profile in segmint.yaml, when deals are too few
+    b2b.config.models.lead_score.min_outcomes = 10**9
+    b2b.config.models.lead_score.icp = [
+        IcpRule(rule=parse_rule({"field": "employees", "op": "between", "value": [11, 17]}))
+    ]
+    service.run(b2b, as_of=AS_OF)
+    traits = b2b.engine.table("customer_traits").to_pandas().set_index("customer_id")
+    firms = b2b.engine.table("customers").to_pandas().set_index("customer_id")
+    want = firms["employees"].between(11, 17).astype(float)
+    assert traits["lead_score"].loc[want.index].tolist() == want.tolist()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import FamiliesConfig
-from segmint.segments._rules import SegmentDefinition
+from segmint.segments._rules import Rule, SegmentDefinition
 from segmint.traits._config import TraitsConfig
 
 CONFIG_FILE = "segmint.yaml"
@@ -140,10 +140,30 @@ class ClvSettings(_Model):
     )
 
 
+class IcpRule(_Model):
+    """One rule of an ideal customer profile, with its weight."""
+
+    rule: Rule = Field(description="A condition in the segment rule language")
+    weight: float = Field(1.0, gt=0, description="Weight of the rule in the score")
+
+
+class LeadScoreSettings(_Model):
+    """B2B lead score, fitted on each run from won and lost deals (docs/models.md)."""
+
+    enabled: bool = Field(False, description="Fit the lead score on each run (trait lead_score)")
+    min_outcomes: int = Field(
+        200, ge=2, description="Fewer closed deals than this: score by the ICP rules instead"
+    )
+    icp: list[IcpRule] = Field(
+        default_factory=list, description="Ideal customer profile: the fallback score's rules"
+    )
+
+
 class ModelsConfig(_Model):
     """Predictive models fitted on each run; their scores become traits."""
 
     clv: ClvSettings = Field(default_factory=ClvSettings)
+    lead_score: LeadScoreSettings = Field(default_factory=LeadScoreSettings)
 
 
 class ProjectConfig(_Model):

@@ -245,8 +245,21 @@ def build_demo(
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
         project.config.runs.as_of = DEMO_AS_OF
-        # a webshop's customers buy again unannounced: CLV scores fit them (B2B deals do not)
+        # a webshop's customers buy again unannounced: CLV scores fit them; a wholesaler
+        # wins and loses deals: the lead score learns from them (the ICP if they are few)
         project.config.models.clv.enabled = not b2b
+        if b2b:
+            from segmint.config import IcpRule
+            from segmint.segments import parse_rule
+
+            leads = project.config.models.lead_score
+            leads.enabled = True
+            leads.icp = [
+                IcpRule(rule=parse_rule({"field": "nace_code", "op": "starts_with",
+                                         "value": "62"}), weight=2),
+                IcpRule(rule=parse_rule({"field": "employees", "op": "between",
+                                         "value": [11, 17]})),
+            ]  # fmt: skip
         project.save()
         say(f"Running traits, families and {len(project.config.segments)} segments")
         first_run = run(project)

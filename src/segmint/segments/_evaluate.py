@@ -18,6 +18,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from segmint.config import ProjectConfig
 from segmint.engine import Engine
@@ -54,21 +55,33 @@ def _with_scores(
     """``base`` with the model scores the project asks for (and that are needed), and the
     model cards of their fits.  The join is left as an expression: the families and the
     wide table read it once more and materialise it."""
-    settings = config.models.clv
-    if not settings.enabled:
-        return base, []
-    from segmint.models._scores import CLV_SCORES, clv_scores
+    tables: list[pa.Table] = []
+    cards: list[dict[str, Any]] = []
+    clv = config.models.clv
+    if clv.enabled:
+        from segmint.models._scores import CLV_SCORES, clv_scores
 
-    if fields is not None and not fields & set(CLV_SCORES):
-        return base, []
-    orders = activity(engine, "transactions", as_of)
-    if orders is None:
-        return base, []
-    scores, cards = clv_scores(orders, as_of, settings)
-    kept = _keep(engine, ibis.memtable(scores), scratch, "scores")
-    right = kept.rename(_score_id="customer_id")
-    joined = base.left_join(right, base.customer_id == right._score_id)
-    return joined.select(*base.columns, *CLV_SCORES), [c.to_dict() for c in cards]
+        orders = activity(engine, "transactions", as_of)
+        if orders is not None and (fields is None or fields & set(CLV_SCORES)):
+            scores, fitted = clv_scores(orders, as_of, clv)
+            tables.append(scores)
+            cards += [c.to_dict() for c in fitted]
+    leads = config.models.lead_score
+    if leads.enabled and (fields is None or "lead_score" in fields):
+        from segmint.models._leads import lead_scores
+
+        ctx = rule_context(engine, base, config, as_of, {})
+        icp = [(compile_segment(r.rule, ctx, path=f"models.lead_score.icp[{i}].rule"), r.weight)
+               for i, r in enumerate(leads.icp)]  # fmt: skip
+        result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
+        tables.append(result.scores.select(["customer_id", "lead_score"]))
+        cards.append(result.card)
+    for table in tables:
+        kept = _keep(engine, ibis.memtable(table), scratch, "scores")
+        right = kept.rename(_score_id="customer_id")
+        joined = base.left_join(right, base.customer_id == right._score_id)
+        base = joined.select(*base.columns, *(c for c in table.column_names if c != "customer_id"))
+    return base, cards
 
 
 def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir.Table:
