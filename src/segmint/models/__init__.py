@@ -48,3 +48,56 @@ __all__ = [
     "validate_holdout",
     "window_for",
 ]
+
+# -- churn and propensity ----------------------------------------------------------------
+from segmint.models._backtest import Backtest, CalibrationBin, evaluate
+from segmint.models._churn import (
+    ChurnFit,
+    churn_frame,
+    churn_labels,
+    churn_population,
+    fit_churn,
+)
+from segmint.models._classifier import ClassifierCard, TraitClassifier
+from segmint.models._drivers import (
+    Driver,
+    driver_contributions,
+    driver_importance,
+    reference_values,
+    top_reasons,
+)
+from segmint.models._features import active_customers, trait_frame
+from segmint.models._propensity import (
+    PropensityBacktest,
+    PropensityFit,
+    category_labels,
+    category_slug,
+    fit_propensity,
+    propensity_frame,
+)
+
+__all__ += [
+    "Backtest",
+    "CalibrationBin",
+    "ChurnFit",
+    "ClassifierCard",
+    "Driver",
+    "PropensityBacktest",
+    "PropensityFit",
+    "TraitClassifier",
+    "active_customers",
+    "category_labels",
+    "category_slug",
+    "churn_frame",
+    "churn_labels",
+    "churn_population",
+    "driver_contributions",
+    "driver_importance",
+    "evaluate",
+    "fit_churn",
+    "fit_propensity",
+    "propensity_frame",
+    "reference_values",
+    "top_reasons",
+    "trait_frame",
+]
