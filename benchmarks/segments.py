@@ -249,14 +249,9 @@ def bench_example(project: service.Project) -> tuple[float, float, int]:
     engine = project.engine
 
     def segmint_once() -> int:
-        # what a run does: both rules' activity measures in one pass per table, then VIP
-        # materialised, then the example reading it
-        base = customer_attributes(engine)
-        members: dict[str, ibis.Table] = {}
-        passes = ActivityPasses()
-        ctx = rule_context(engine, base, project.config, AS_OF, members, passes=passes)
-        for seg in EXAMPLE:
-            passes.register(seg.rule, ctx)
+        # as a run does: the base (here the one attribute the rules read, merged per
+        # person) materialised once, both rules' activity measures in one pass per table,
+        # then VIP materialised, then the example reading it
         scratch: list[str] = []
 
         def keep(expr: ibis.Table) -> ibis.Table:
@@ -264,6 +259,12 @@ def bench_example(project: service.Project) -> tuple[float, float, int]:
             engine.write(scratch[-1], expr, temp=True)
             return engine.table(scratch[-1])
 
+        base = keep(customer_attributes(engine, only=["country"]).select("customer_id", "country"))
+        members: dict[str, ibis.Table] = {}
+        passes = ActivityPasses()
+        ctx = rule_context(engine, base, project.config, AS_OF, members, passes=passes)
+        for seg in EXAMPLE:
+            passes.register(seg.rule, ctx)
         passes.keep(keep)
         members["vip"] = keep(compile_segment(EXAMPLE[0].rule, ctx))
         found = compile_segment(EXAMPLE[1].rule, ctx).to_pyarrow()

@@ -8,6 +8,7 @@ column takes its value from the best-ranked record where it is not null.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ def _order(records: ir.Table, columns: set[str]) -> list[ir.Value]:
     return order
 
 
-def customer_attributes(engine: Engine) -> ir.Table:
+def customer_attributes(engine: Engine, only: Collection[str] | None = None) -> ir.Table:
     """One row per person with every customer attribute merged across its records.
 
     Parameters
@@ -59,7 +60,8 @@ def customer_attributes(engine: Engine) -> ir.Table:
     ibis.Table
         ``customer_id`` (the person id), the attributes of the data model (a field the
         store lacks is null) and ``_first_signup``: the earliest signup_date of any of
-        the person's records.  Empty when the store has no customers.
+        the person's records.  Empty when the store has no customers.  ``only``: merge
+        just these attributes (and signup for ``_first_signup``); the others are null.
     """
     fields = attribute_fields()
     if not engine.has_table("customers"):
@@ -84,7 +86,7 @@ def customer_attributes(engine: Engine) -> ir.Table:
     aggs: dict[str, ir.Value] = {}
     direct: dict[str, ir.Value] = {"customer_id": alone._person}
     for name, dtype in fields.items():
-        if name in columns:
+        if name in columns and (only is None or name in only):
             col = ranked[name].cast(dtype)
             aggs[name] = col.argmin(ranked._rank, where=col.notnull())
             direct[name] = alone[name].cast(dtype)

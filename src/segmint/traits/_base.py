@@ -95,9 +95,12 @@ def customer_base(
     """
     config = traits_config or TraitsConfig()
     cut = resolve_as_of(as_of)
-    base = customer_attributes(engine)
-    one_line = one_line_per_order(engine)
     wanted = None if only is None else _with_inputs(only)
+    # age is derived from birth_date; the rest of the attributes are read as they are
+    base = customer_attributes(
+        engine, None if wanted is None else wanted | ({"birth_date"} if "age" in wanted else set())
+    )
+    one_line = one_line_per_order(engine)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
         t = activity(engine, table, cut)
