@@ -806,17 +806,24 @@ def test_only_computes_the_passes_of_the_named_traits(engine: Engine) -> None:
     full = _rows(customer_base(engine, TraitsConfig(), AS_OF))
     some = _rows(
         customer_base(
-            engine, TraitsConfig(), AS_OF, only={"top_device", "spend_share_top_category"}
+            engine,
+            TraitsConfig(),
+            AS_OF,
+            only={"top_device", "spend_share_top_category", "tenure_days", "age"},
         )
     )
 
     assert sorted(some) == sorted(full)  # existence comes from the purchase aggregate
     for cid, row in some.items():
-        for name in ("top_device", "spend_share_top_category", "monetary", "frequency"):
+        for name in ("top_device", "spend_share_top_category", "monetary", "frequency",
+                     "tenure_days", "age"):  # fmt: skip
             assert row[name] == full[cid][name], (cid, name)
         assert row["top_channel"] is None  # its pass was skipped
         assert row["email_opens_30d"] == 0
         assert row["nps_last"] is None
+        assert row["email"] is None  # an attribute no named trait needs
     assert any(r["top_channel"] is not None for r in full.values())
+    assert any(r["email"] is not None for r in full.values())
+    assert any(r["tenure_days"] is not None for r in full.values())
     assert any(r["email_opens_30d"] for r in full.values())
     assert any(r["nps_last"] is not None for r in full.values())

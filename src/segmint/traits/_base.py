@@ -45,6 +45,8 @@ _EMPTY: dict[str, Any] = {"0": 0, "false": False}
 #: derived trait -> the aggregated columns it is computed from (see :func:`_derived`)
 _DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "spend_share_top_category": ("top_category_spend", "monetary"),
+    "tenure_days": ("signup_date", "first_purchase"),
+    "age": ("birth_date",),
 }
 
 
@@ -96,10 +98,7 @@ def customer_base(
     config = traits_config or TraitsConfig()
     cut = resolve_as_of(as_of)
     wanted = None if only is None else _with_inputs(only)
-    # age is derived from birth_date; the rest of the attributes are read as they are
-    base = customer_attributes(
-        engine, None if wanted is None else wanted | ({"birth_date"} if "age" in wanted else set())
-    )
+    base = customer_attributes(engine, wanted)
     one_line = one_line_per_order(engine)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
