@@ -159,11 +159,39 @@ class LeadScoreSettings(_Model):
     )
 
 
+class ClassifierSettings(_Model):
+    """A model fitted on each run from the past: trained at as_of - 2 x horizon, backtested
+    at as_of - horizon (its window ends at as_of), then scoring every customer at as_of."""
+
+    enabled: bool = Field(False, description="Fit on each run and add the scores as traits")
+    horizon_days: int = Field(90, ge=7, le=730, description="The window a prediction is about")
+    active_within_days: int | None = Field(
+        365, ge=1, description="Scored: customers who ordered this recently (null: ever)"
+    )
+    max_samples: int | None = Field(
+        200_000, ge=1000, description="Fit on a random sample of at most this many customers"
+    )
+
+
+class ChurnSettings(ClassifierSettings):
+    """Churn probability and reasons (docs/models.md)."""
+
+    kind: Literal["purchase", "subscription"] = Field(
+        "purchase", description="purchase: no order in the horizon; subscription: one ends"
+    )
+    reasons: int = Field(3, ge=0, le=8, description="Plain-word reasons per customer")
+
+
 class ModelsConfig(_Model):
     """Predictive models fitted on each run; their scores become traits."""
 
     clv: ClvSettings = Field(default_factory=ClvSettings)
     lead_score: LeadScoreSettings = Field(default_factory=LeadScoreSettings)
+    churn: ChurnSettings = Field(default_factory=ChurnSettings)
+    propensity: ClassifierSettings = Field(
+        default_factory=ClassifierSettings,
+        description="Category propensities and the next best category (docs/models.md)",
+    )
 
 
 class ProjectConfig(_Model):

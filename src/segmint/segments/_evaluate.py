@@ -76,12 +76,66 @@ def _with_scores(
         result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
         tables.append(result.scores.select(["customer_id", "lead_score"]))
         cards.append(result.card)
+    tables_more, cards_more = _classifier_scores(engine, config, as_of, fields)
+    tables += tables_more
+    cards += cards_more
     for table in tables:
         kept = _keep(engine, ibis.memtable(table), scratch, "scores")
         right = kept.rename(_score_id="customer_id")
         joined = base.left_join(right, base.customer_id == right._score_id)
         base = joined.select(*base.columns, *(c for c in table.column_names if c != "customer_id"))
     return base, cards
+
+
+#: score columns of the churn model (propensity columns depend on the categories)
+CHURN_SCORES = ("churn_probability", "churn_reasons")
+
+
+def _classifier_scores(
+    engine: Engine, config: ProjectConfig, as_of: datetime, fields: frozenset[str] | None
+) -> tuple[list[pa.Table], list[dict[str, Any]]]:
+    """Churn and propensity scores as of ``as_of``, fitted on the two horizons before it."""
+    from datetime import timedelta
+
+    tables: list[pa.Table] = []
+    cards: list[dict[str, Any]] = []
+    churn = config.models.churn
+    if churn.enabled and (fields is None or fields & set(CHURN_SCORES)):
+        from segmint.models import fit_churn
+
+        h = timedelta(days=churn.horizon_days)
+        fit = fit_churn(
+            engine,
+            config.traits,
+            train_cutoff=as_of - 2 * h,
+            test_cutoff=as_of - h,
+            horizon_days=churn.horizon_days,
+            kind=churn.kind,
+            active_within_days=churn.active_within_days,
+            max_samples=churn.max_samples,
+        )
+        tables.append(fit.scores(engine, config.traits, as_of, reasons=churn.reasons))
+        cards.append(fit.card.to_dict())
+    prop = config.models.propensity
+    wants = fields is None or any(
+        f.startswith("propensity_") or f.startswith("next_best_") for f in fields
+    )
+    if prop.enabled and wants:
+        from segmint.models import fit_propensity
+
+        h = timedelta(days=prop.horizon_days)
+        pfit = fit_propensity(
+            engine,
+            config.traits,
+            train_cutoff=as_of - 2 * h,
+            test_cutoff=as_of - h,
+            horizon_days=prop.horizon_days,
+            active_within_days=prop.active_within_days,
+            max_samples=prop.max_samples,
+        )
+        tables.append(pfit.scores(engine, config.traits, as_of))
+        cards.append(pfit.card.to_dict())
+    return tables, cards
 
 
 def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir.Table:
