@@ -110,4 +110,19 @@ def test_the_cards_are_stored_with_the_run(scored: Project) -> None:
     assert bg["data"]["observation_end"] == "2026-06-30"
     assert bg["data"]["unit"] == "week"
     assert bg["validation"]["groups"]
-    assert json.dumps(cards)  # plain JSON
+    assert json.loads(json.dumps(cards)) == cards  # plain JSON, nothing lost
+
+
+def test_no_orders_before_as_of_gives_no_scores_and_no_cards() -> None:
+    import ibis
+
+    from segmint.config import ClvSettings
+    from segmint.models._scores import CLV_SCORES, clv_scores
+
+    schema = {"customer_id": "string", "_time": "timestamp", "amount": "float64",
+              "order_id": "string"}  # fmt: skip
+    empty = ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
+    scores, cards = clv_scores(empty, AS_OF, ClvSettings(enabled=True))
+    assert scores.num_rows == 0
+    assert scores.column_names == ["customer_id", *CLV_SCORES]
+    assert cards == []

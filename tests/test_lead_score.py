@@ -56,7 +56,7 @@ def test_the_model_ranks_deals_almost_as_well_as_the_planted_truth(b2b: Project)
     firms = b2b.engine.table("customers").select("customer_id", "employees").to_pandas()
     holdout = holdout.merge(firms, on="customer_id")
     oracle = roc_auc_score(holdout["won"], _planted(b2b, holdout))
-    auc = result.card["validation"]["auc"]
+    auc = result.card.metrics["auc"]
     # ~1,150 holdout deals: an AUC's standard error is about 0.017 here, and the planted
     # effects are small (oracle ~0.6); the model may fall short of the truth by 0.03
     assert oracle > 0.55

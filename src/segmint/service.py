@@ -489,10 +489,6 @@ def segment(project: Project, name: str) -> dict[str, Any]:
     }
 
 
-#: family -> the prefix of its cell segments
-FAMILY_PREFIXES = {"rfm": "rfm-", "lifecycle": "lifecycle-", "tiers": "tier-"}
-
-
 @dataclass(frozen=True)
 class Movement:
     """Customers per (cell at ``from_run``, cell at ``to_run``) of one family."""
@@ -519,7 +515,7 @@ def movement(
     from segmint.exceptions import SegmentNotFoundError
     from segmint.runs import runs
     from segmint.segments import _snapshots as snapshots
-    from segmint.segments._evaluate import family_segment_names
+    from segmint.segments._evaluate import FAMILY_PREFIXES, family_cells
     from segmint.segments._parse import did_you_mean
     from segmint.segments._rfm import rfm_movement, rfm_transition_matrix
 
@@ -547,7 +543,7 @@ def movement(
                 f"runs.keep_snapshots)"
             )
         tables[run_id] = cells
-    order = [n[len(prefix) :] for n in family_segment_names(project.config) if n.startswith(prefix)]
+    order = [cell for fam, _, cell in family_cells(project.config) if fam == family]
     moved = rfm_movement(tables[from_run], tables[to_run], cell_column="cell")
     matrix = rfm_transition_matrix(moved, cells=order)
     counts = {str(a): {str(b): int(matrix.loc[a, b]) for b in matrix.columns} for a in matrix.index}

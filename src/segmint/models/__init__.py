@@ -8,7 +8,7 @@ Ibis, compressed to one weighted row per distinct ``(x, t_x, T)``.
 from __future__ import annotations
 
 from segmint.models._bgnbd import BGNBD
-from segmint.models._card import ModelCard
+from segmint.models._card import ClassifierCard, ModelCard
 from segmint.models._clv import CLVFit, fit_clv
 from segmint.models._gammagamma import GammaGamma
 from segmint.models._holdout import FrequencyGroup, HoldoutValidation, validate_holdout
@@ -58,7 +58,7 @@ from segmint.models._churn import (
     churn_population,
     fit_churn,
 )
-from segmint.models._classifier import ClassifierCard, TraitClassifier
+from segmint.models._classifier import TraitClassifier
 from segmint.models._drivers import (
     Driver,
     driver_contributions,

@@ -9,10 +9,13 @@ computed here because they are a sort and a grouping.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from segmint.traits._activity import resolve_as_of
 
 
 @dataclass(frozen=True)
@@ -127,3 +130,38 @@ def evaluate(y_true: Any, y_score: Any, *, bins: int = 10) -> Backtest:
         lift_top_decile=top_share_rate(y, s, 0.1) / base,
         calibration=calibration_table(y, s, bins),
     )
+
+
+def day_text(d: datetime) -> str:
+    """A cut-off as written in cards and messages: the date, or the time when not midnight."""
+    return d.date().isoformat() if d == datetime(d.year, d.month, d.day) else d.isoformat()
+
+
+def backtest_cutoffs(
+    train_cutoff: datetime | date, test_cutoff: datetime | date, horizon_days: int
+) -> tuple[datetime, datetime]:
+    """Both cut-offs as times; the test one at least ``horizon_days`` after the training one,
+    so no outcome a model learned from lies in the window it is judged on."""
+    t0, t1 = resolve_as_of(train_cutoff), resolve_as_of(test_cutoff)
+    if t1 < t0 + timedelta(days=horizon_days):
+        raise ValueError(
+            f"test_cutoff {day_text(t1)} must be at least horizon_days={horizon_days} after "
+            f"train_cutoff {day_text(t0)}: otherwise the backtest window overlaps the "
+            "training labels"
+        )
+    return t0, t1
+
+
+def sample_positions(n: int, max_samples: int | None, seed: int) -> np.ndarray | None:
+    """Sorted positions of a random sample of at most ``max_samples`` of ``n`` rows; None
+    when all rows are kept."""
+    if max_samples is None or n <= max_samples:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, max_samples, replace=False))
+
+
+def buyers_text(active_within_days: int | None) -> str:
+    """The population of a purchase model, in words, for its card."""
+    if active_within_days is None:
+        return "customers who ever ordered"
+    return f"customers who ordered in the {active_within_days} days before the cut-off"

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from segmint.models._mle import HessianObjective, Objective, maximise
+from segmint.models._mle import HessianObjective, Objective, maximise, set_fitted
 
 Statistic = Literal["mean", "median"]
 #: summaries with more than twice this many rows are first fitted on a sample of about
@@ -153,15 +153,7 @@ class PurchaseModel(BaseEstimator):
             hessian=hessian,
             start_is_close=close,
         )
-        values = np.exp(res.log_params)
-        self.params_ = dict(zip(self.param_names, map(float, values), strict=True))
-        se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))
-        self.standard_errors_ = dict(zip(self.param_names, map(float, se), strict=True))
-        self.log_likelihood_ = float(res.log_likelihood)
-        self.n_customers_ = total
-        self.n_rows_ = len(x)
-        self.converged_ = res.converged
-        self.n_iter_ = res.n_iter
+        set_fitted(self, res, self.param_names, total, len(x))
         return self
 
     # -- predictions --------------------------------------------------------------------

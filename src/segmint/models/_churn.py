@@ -31,8 +31,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmint.models._backtest import Backtest, evaluate
-from segmint.models._classifier import ClassifierCard, TraitClassifier
+from segmint.models._backtest import (
+    Backtest,
+    backtest_cutoffs,
+    buyers_text,
+    day_text,
+    evaluate,
+    sample_positions,
+)
+from segmint.models._card import ClassifierCard
+from segmint.models._classifier import TraitClassifier
 from segmint.models._drivers import (
     Driver,
     driver_contributions,
@@ -169,19 +177,6 @@ def churn_frame(
     return X, y.reindex(X.index).fillna(False).astype(int).to_numpy()
 
 
-def _sample(
-    X: pd.DataFrame, y: np.ndarray, max_samples: int | None, seed: int
-) -> tuple[pd.DataFrame, np.ndarray]:
-    if max_samples is None or len(X) <= max_samples:
-        return X, y
-    pick = np.sort(np.random.default_rng(seed).choice(len(X), max_samples, replace=False))
-    return X.iloc[pick], y[pick]
-
-
-def _day(d: datetime) -> str:
-    return d.date().isoformat() if d == datetime(d.year, d.month, d.day) else d.isoformat()
-
-
 @dataclass
 class ChurnFit:
     """A fitted churn model with its backtest, drivers and card.
@@ -314,16 +309,12 @@ def fit_churn(
     ChurnFit
     """
     _check(kind, horizon_days)
-    t0, t1 = resolve_as_of(train_cutoff), resolve_as_of(test_cutoff)
-    if t1 < t0 + timedelta(days=horizon_days):
-        raise ValueError(
-            f"test_cutoff {_day(t1)} must be at least horizon_days={horizon_days} after "
-            f"train_cutoff {_day(t0)}: otherwise the backtest window overlaps the training "
-            "labels"
-        )
+    t0, t1 = backtest_cutoffs(train_cutoff, test_cutoff, horizon_days)
     args: dict[str, Any] = {"kind": kind, "active_within_days": active_within_days}
     X0, y0 = churn_frame(engine, traits_config, t0, horizon_days, **args)
-    X0, y0 = _sample(X0, y0, max_samples, random_state)
+    pick = sample_positions(len(X0), max_samples, random_state)
+    if pick is not None:
+        X0, y0 = X0.iloc[pick], y0[pick]
     X1, y1 = churn_frame(engine, traits_config, t1, horizon_days, **args)
     clf = model if model is not None else TraitClassifier()
     clf.fit(X0, y0)
@@ -339,17 +330,13 @@ def fit_churn(
     population = (
         "customers with a subscription active at the cut-off"
         if kind == "subscription"
-        else (
-            "customers who ever ordered"
-            if active_within_days is None
-            else f"customers who ordered in the {active_within_days} days before the cut-off"
-        )
+        else buyers_text(active_within_days)
     )
     card = ClassifierCard(
         model=f"churn: {definition}",
         data={
-            "train_cutoff": _day(t0),
-            "test_cutoff": _day(t1),
+            "train_cutoff": day_text(t0),
+            "test_cutoff": day_text(t1),
             "horizon_days": horizon_days,
             "kind": kind,
             "population": population,

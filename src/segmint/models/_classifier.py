@@ -12,11 +12,6 @@ columns are matched by name when scoring.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -161,56 +156,3 @@ class TraitClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """1 where the event is more likely than not."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
-
-
-def _version() -> str:
-    try:
-        return metadata.version("segmint")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
-        return "unknown"
-
-
-@dataclass
-class ClassifierCard:
-    """What a score model was fitted on and how well it did; JSON-able.
-
-    Attributes
-    ----------
-    model
-        What the model predicts, e.g. "churn: no purchase in 90 days".
-    data
-        The data window: training and test cut-offs, the outcome window, the population
-        and how many customers (and events) each side had.
-    features
-        The trait names the model reads.
-    parameters
-        The estimator's parameters.
-    metrics
-        The backtest on the later cut-off (AUC, PR-AUC, lift, calibration table, ...).
-    drivers
-        Global importance of each driver on the backtest (drop in AUC when shuffled).
-    fitted_at
-        When (UTC, ISO 8601).
-    """
-
-    model: str
-    data: dict[str, Any]
-    features: list[str]
-    parameters: dict[str, Any]
-    metrics: dict[str, Any]
-    drivers: list[dict[str, Any]] = field(default_factory=list)
-    fitted_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    segmint_version: str = field(default_factory=_version)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The card as plain JSON-able data."""
-        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
-        return data
-
-    def save(self, path: Path | str) -> Path:
-        """Write the card as JSON to ``path``."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-        p.write_text(text + "\n", encoding="utf-8")
-        return p

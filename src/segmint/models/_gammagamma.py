@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from segmint.models._base import check_weights
-from segmint.models._mle import maximise
+from segmint.models._mle import maximise, set_fitted
 
 
 def check_spend(X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -167,15 +167,7 @@ class GammaGamma(BaseEstimator):
         start = np.log(np.array([1.0, 2.0, mean_m]))
         lik = self._objective(x, m, w)
         res = maximise(lik, start, total, max_iter=self.max_iter, hessian=lik.with_hessian)
-        values = np.exp(res.log_params)
-        self.params_ = dict(zip(self.param_names, map(float, values), strict=True))
-        se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))
-        self.standard_errors_ = dict(zip(self.param_names, map(float, se), strict=True))
-        self.log_likelihood_ = float(res.log_likelihood)
-        self.n_customers_ = total
-        self.n_rows_ = len(x)
-        self.converged_ = res.converged
-        self.n_iter_ = res.n_iter
+        set_fitted(self, res, self.param_names, total, len(x))
         return self
 
     def log_likelihood(self, X: Any) -> np.ndarray:

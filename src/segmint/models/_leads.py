@@ -22,13 +22,15 @@ share of the rules it meets.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
 import pyarrow as pa
+
+from segmint.models._card import ClassifierCard
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -58,7 +60,7 @@ class LeadScores:
 
     scores: pa.Table  # customer_id, lead_score (0-1), lead_method ("model" or "icp")
     method: str
-    card: dict[str, Any] = field(default_factory=dict)
+    card: ClassifierCard
 
 
 def _size_band(employees: ir.IntegerValue) -> ir.StringValue:
@@ -237,9 +239,9 @@ def lead_scores(
         },
         schema=SCORE_SCHEMA,
     )
-    card = {
-        "model": "lead score (logistic regression)",
-        "data": {
+    card = ClassifierCard(
+        model="lead score (logistic regression)",
+        data={
             "as_of": as_of.isoformat(),
             "deals": n,
             "won": int(examples["won"].sum()),
@@ -247,14 +249,14 @@ def lead_scores(
             "last_closed": str(examples["closed"].max()),
             "engagement_days": ENGAGEMENT_DAYS,
         },
-        "features": [*CATEGORICAL, *NUMERIC],
-        "validation": {
+        features=[*CATEGORICAL, *NUMERIC],
+        parameters={"estimator": "LogisticRegression", "C": final[-1].C},
+        metrics={
             "holdout": "latest 20% of deals by closing time",
             "auc": auc,
             "holdout_deals": len(test),
         },
-        "date": datetime.now().isoformat(timespec="seconds"),
-    }
+    )
     return LeadScores(table, "model", card)
 
 
@@ -264,11 +266,13 @@ def _icp_scores(
     icp: list[tuple[ir.Table, float]] | None,
     outcomes: int,
 ) -> LeadScores:
-    card = {
-        "model": "lead score (ideal customer profile)",
-        "data": {"deals": outcomes},
-        "reason": "too few won and lost deals to fit a model",
-    }
+    card = ClassifierCard(
+        model="lead score (ideal customer profile)",
+        data={"deals": outcomes, "reason": "too few won and lost deals to fit a model"},
+        features=[],
+        parameters={"rules": len(icp or []), "weights": [w for _, w in icp or []]},
+        metrics={},
+    )
     if not icp:
         scores = pa.nulls(len(ids), pa.float64())
         table = pa.table(

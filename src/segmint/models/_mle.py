@@ -38,6 +38,26 @@ class MLEResult:
     message: str
 
 
+def set_fitted(estimator: object, res: MLEResult, param_names: tuple[str, ...], total: float,
+               n_rows: int) -> None:  # fmt: skip
+    """Store a fit on an estimator: ``params_``, ``standard_errors_`` (delta method from
+    the log scale), ``log_likelihood_``, ``n_customers_``, ``n_rows_``, ``converged_``,
+    ``n_iter_``."""
+    values = np.exp(res.log_params)
+    se = values * np.sqrt(np.clip(np.diag(res.covariance), 0.0, None))
+    fitted = {
+        "params_": dict(zip(param_names, map(float, values), strict=True)),
+        "standard_errors_": dict(zip(param_names, map(float, se), strict=True)),
+        "log_likelihood_": float(res.log_likelihood),
+        "n_customers_": total,
+        "n_rows_": n_rows,
+        "converged_": res.converged,
+        "n_iter_": res.n_iter,
+    }
+    for name, value in fitted.items():
+        setattr(estimator, name, value)
+
+
 def numeric_gradient(fun: Callable[[np.ndarray], float], step: float = 1e-5) -> Objective:
     """Wrap a scalar function as (value, central-difference gradient)."""
 

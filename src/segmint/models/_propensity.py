@@ -27,7 +27,9 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
-from segmint.models._classifier import ClassifierCard, TraitClassifier
+from segmint.models._backtest import backtest_cutoffs, buyers_text, day_text, sample_positions
+from segmint.models._card import ClassifierCard
+from segmint.models._classifier import TraitClassifier
 from segmint.models._features import active_customers, trait_frame
 from segmint.traits import activity, category_spend
 from segmint.traits._activity import resolve_as_of
@@ -291,19 +293,14 @@ def fit_propensity(
 
     if horizon_days < 1:
         raise ValueError(f"horizon_days must be at least 1, got {horizon_days}")
-    t0, t1 = resolve_as_of(train_cutoff), resolve_as_of(test_cutoff)
-    if t1 < t0 + timedelta(days=horizon_days):
-        raise ValueError(
-            f"test_cutoff must be at least horizon_days={horizon_days} after train_cutoff: "
-            "otherwise the backtest window overlaps the training labels"
-        )
+    t0, t1 = backtest_cutoffs(train_cutoff, test_cutoff, horizon_days)
     categories = _categories(engine, t0, min_buyers)
     if not categories:
         raise ValueError(f"no category has {min_buyers} buyers before {t0.date()}")
     X0 = propensity_frame(engine, traits_config, t0, categories, active_within_days)
-    if max_samples is not None and len(X0) > max_samples:
-        rng = np.random.default_rng(random_state)
-        X0 = X0.iloc[np.sort(rng.choice(len(X0), max_samples, replace=False))]
+    pick = sample_positions(len(X0), max_samples, random_state)
+    if pick is not None:
+        X0 = X0.iloc[pick]
     Y0 = category_labels(engine, t0, horizon_days, categories, X0.index)
     X1 = propensity_frame(engine, traits_config, t1, categories, active_within_days)
     Y1 = category_labels(engine, t1, horizon_days, categories, X1.index)
@@ -328,14 +325,10 @@ def fit_propensity(
     card = ClassifierCard(
         model=f"propensity: buys in the category within {horizon_days} days",
         data={
-            "train_cutoff": t0.date().isoformat(),
-            "test_cutoff": t1.date().isoformat(),
+            "train_cutoff": day_text(t0),
+            "test_cutoff": day_text(t1),
             "horizon_days": horizon_days,
-            "population": (
-                "customers who ever ordered"
-                if active_within_days is None
-                else f"customers who ordered in the {active_within_days} days before the cut-off"
-            ),
+            "population": buyers_text(active_within_days),
             "categories": categories,
             "train_customers": len(X0),
             "test_customers": len(X1),

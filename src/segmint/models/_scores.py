@@ -72,10 +72,11 @@ def clv_scores(
         purchase; the model cards of the fit (empty, like the scores, without purchases).
     """
     last_day = (as_of - timedelta(microseconds=1)).date()
+    placed = orders.filter(orders.customer_id.notnull() & orders._time.notnull())
+    if int(placed.limit(1).count().execute()) == 0:  # stops at the first order
+        return SCORE_SCHEMA.empty_table(), []
     bought = purchases(orders, customer="customer_id", date="_time", amount="amount",
                        order="order_id")  # fmt: skip
-    if int(bought.count().execute()) == 0:
-        return SCORE_SCHEMA.empty_table(), []
     fit = fit_clv(
         orders,
         customer="customer_id",

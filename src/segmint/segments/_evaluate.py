@@ -75,7 +75,7 @@ def _with_scores(
                for i, r in enumerate(leads.icp)]  # fmt: skip
         result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
         tables.append(result.scores.select(["customer_id", "lead_score"]))
-        cards.append(result.card)
+        cards.append(result.card.to_dict())
     tables_more, cards_more = _classifier_scores(engine, config, as_of, fields)
     tables += tables_more
     cards += cards_more
@@ -168,24 +168,29 @@ def with_families(
     return wide
 
 
+#: family -> the prefix of its cell segments (``rfm-champions``, ``tier-gold``)
+FAMILY_PREFIXES = {"rfm": "rfm-", "lifecycle": "lifecycle-", "tiers": "tier-"}
+
+
+def family_cells(config: ProjectConfig) -> list[tuple[str, str, str]]:
+    """``(family, base column, cell)`` of every family cell the settings define, in order."""
+    fam = config.families
+    cells: list[tuple[str, str, str]] = []
+    if fam.rfm.enabled:
+        cells += [("rfm", "rfm_cell", cell.name) for cell in fam.rfm.cells]
+    if fam.lifecycle.enabled:
+        cells += [("lifecycle", "lifecycle_stage", stage) for stage in STAGE_PRECEDENCE]
+    if fam.value_tiers.enabled:
+        cells += [("tiers", "value_tier", tier.name) for tier in fam.value_tiers.tiers]
+    return cells
+
+
 def family_members(base: ir.Table, config: ProjectConfig) -> dict[str, ir.Table]:
     """One segment per family cell present in the settings (``rfm-champions``, ...)."""
-    fam = config.families
-    out: dict[str, ir.Table] = {}
-    if fam.rfm.enabled:
-        for cell in fam.rfm.cells:
-            out[f"rfm-{cell.name}"] = base.filter(base.rfm_cell == cell.name).select("customer_id")
-    if fam.lifecycle.enabled:
-        for stage in STAGE_PRECEDENCE:
-            out[f"lifecycle-{stage}"] = base.filter(base.lifecycle_stage == stage).select(
-                "customer_id"
-            )
-    if fam.value_tiers.enabled:
-        for tier in fam.value_tiers.tiers:
-            out[f"tier-{tier.name}"] = base.filter(base.value_tier == tier.name).select(
-                "customer_id"
-            )
-    return out
+    return {
+        FAMILY_PREFIXES[family] + cell: base.filter(base[column] == cell).select("customer_id")
+        for family, column, cell in family_cells(config)
+    }
 
 
 def rule_context(
@@ -259,15 +264,7 @@ def needs(config: ProjectConfig, rule: Rule) -> Needs:
 
 def family_segment_names(config: ProjectConfig) -> list[str]:
     """Names of the family cell segments (``rfm-champions``, ...) the settings define."""
-    fam = config.families
-    names: list[str] = []
-    if fam.rfm.enabled:
-        names += [f"rfm-{cell.name}" for cell in fam.rfm.cells]
-    if fam.lifecycle.enabled:
-        names += [f"lifecycle-{stage}" for stage in STAGE_PRECEDENCE]
-    if fam.value_tiers.enabled:
-        names += [f"tier-{tier.name}" for tier in fam.value_tiers.tiers]
-    return names
+    return [FAMILY_PREFIXES[family] + cell for family, _, cell in family_cells(config)]
 
 
 def evaluate(
