@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from segmint import runs, service
+from segmint.models._wallet import WALLET_MODEL
 from segmint.project import Project
 from segmint.segments import parse_segments
 
@@ -45,7 +46,8 @@ def _traits(project: Project) -> dict[str, dict[str, object]]:
 
 def test_p_alive_matches_the_bgnbd_closed_form(scored: Project) -> None:
     cards = {c["model"]: c for c in runs.model_cards(scored.engine)}
-    assert set(cards) == {"BG/NBD", "Gamma-Gamma"}
+    # the B2C demo also estimates the share of wallet
+    assert set(cards) - {"BG/NBD", "Gamma-Gamma"} == {WALLET_MODEL}
     p = cards["BG/NBD"]["parameters"]
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     traits = _traits(scored)
@@ -66,6 +68,9 @@ def test_p_alive_matches_the_bgnbd_closed_form(scored: Project) -> None:
         want = 1.0 / (1.0 + odds)
         got = traits[person]["p_alive"]
         assert got == pytest.approx(want, rel=1e-9, abs=1e-12), person
+        # given alive, the rate is Gamma(r + x, alpha + T): the wait is Lomax, its median
+        median_days = (alpha + big_t) * (2 ** (1 / (r + x)) - 1) * week
+        assert traits[person]["days_to_next_order"] == pytest.approx(median_days, rel=1e-9)
         checked += 1
     assert checked == 300
 

@@ -159,6 +159,26 @@ class LeadScoreSettings(_Model):
     )
 
 
+class WalletSettings(_Model):
+    """Share of wallet: spend over the estimated category wallet (docs/models.md)."""
+
+    enabled: bool = Field(False, description="Estimate the wallet on each run (traits wallet, ...)")
+    table: str = Field("market_wallet", description="The market table with wallets per cell")
+    value: str = Field("wallet", description="Its column with the yearly wallet per household")
+    keys: dict[str, str] = Field(
+        default_factory=lambda: {"region": "region", "age_band": "age"},
+        description="Market table column -> customer trait (ranges such as 18-29 match "
+        "numeric traits by range)",
+    )
+    survey_column: str | None = Field(
+        None, description="Survey answer with the stated yearly spend on the categories"
+    )
+    window_days: int = Field(365, ge=1, description="Spend window before as_of, in days")
+    min_respondents: int = Field(
+        30, ge=1, description="Answers needed to calibrate the market table to the survey"
+    )
+
+
 class ClassifierSettings(_Model):
     """A model fitted on each run from the past: trained at as_of - 2 x horizon, backtested
     at as_of - horizon (its window ends at as_of), then scoring every customer at as_of."""
@@ -170,6 +190,12 @@ class ClassifierSettings(_Model):
     )
     max_samples: int | None = Field(
         200_000, ge=1000, description="Fit on a random sample of at most this many customers"
+    )
+    refit_days: int = Field(
+        0,
+        ge=0,
+        description="Re-use the latest fit made at most this many days before as_of with the "
+        "same settings (0: fit on every run)",
     )
 
 
@@ -192,6 +218,7 @@ class ModelsConfig(_Model):
         default_factory=ClassifierSettings,
         description="Category propensities and the next best category (docs/models.md)",
     )
+    wallet: WalletSettings = Field(default_factory=WalletSettings)
 
 
 class ProjectConfig(_Model):

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from segmint.engine import Engine
+from segmint.fits import FITS, StoredFit, fits_table, prune_fits
 from segmint.segments import _snapshots as snapshots
 
 RUNS = "runs"
@@ -54,7 +55,8 @@ class Evaluated:
 
     ``traits`` is what the run stores as ``customer_traits`` (default: all of ``base``);
     ``scratch`` names work tables the evaluation made; the run drops them when done;
-    ``cards`` are the model cards of the models fitted for the run (stored with it).
+    ``cards`` are the model cards of the models fitted for the run (stored with it);
+    ``fits`` the fitted models a later run may re-use (``segmint.fits``).
     """
 
     base: ir.Table
@@ -62,6 +64,7 @@ class Evaluated:
     scratch: list[str] = field(default_factory=list)
     traits: ir.Table | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)
+    fits: list[StoredFit] = field(default_factory=list)
 
 
 class Evaluation(Protocol):
@@ -190,6 +193,8 @@ def run(
             )
             if result.cards:
                 engine.append(CARDS, _cards_table(run_id, as_of, result.cards))
+            if result.fits:
+                engine.append(FITS, fits_table(run_id, result.fits))
             record.update(
                 status="succeeded",
                 finished_at=datetime.now(UTC).replace(tzinfo=None),
@@ -200,6 +205,7 @@ def run(
             _record(engine, record)
         kept = _recent_successful(engine, keep_snapshots)
         snapshots.prune_snapshots(engine, kept)
+        prune_fits(engine, kept)
     except BaseException as e:
         record.update(
             status="failed",

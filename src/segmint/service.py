@@ -149,6 +149,7 @@ DEMO_MARKER = ".segmint-demo"
 DEMO_EXTERNAL_KEYS: dict[str, list[str]] = {
     "market_households": ["region", "age_band"],
     "market_companies": ["nace_code", "size_band"],
+    "market_wallet": ["region", "age_band", "category"],
 }
 
 
@@ -248,6 +249,11 @@ def build_demo(
         # a webshop's customers buy again unannounced: CLV scores fit them; a wholesaler
         # wins and loses deals: the lead score learns from them (the ICP if they are few)
         project.config.models.clv.enabled = not b2b
+        if not b2b:  # a statistics office's spending table and the survey's stated spend
+            from segmint.demo._wallet import SURVEY_COLUMN
+
+            project.config.models.wallet.enabled = True
+            project.config.models.wallet.survey_column = SURVEY_COLUMN
         if b2b:
             from segmint.config import IcpRule
             from segmint.segments import parse_rule

@@ -17,6 +17,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
 from segmint.demo import DemoData, ExportFile, _writers, generate, write_exports
+from segmint.demo._wallet import SURVEY_COLUMN
 
 N = 2000
 
@@ -32,6 +33,7 @@ HEADERS = {
     "kampagner.csv": "campaign_id,name,channel,start_date,end_date",
     "kampagne_kontakter.csv": "campaign_id,customer_id,arm,contact_date,responded,response_value",
     "marked_husstande.csv": "region,age_band,households",
+    "marked_forbrug.csv": "region,age_band,category,wallet",
     "virksomheder.csv": "Kundenummer;Virksomhed;CVR;Branchekode;Antal ansatte;Omsætning;Region;"
     "Postnummer;By;Land;Sælger;Kundetype",
     "kontakter.csv": "Kontakt-id;Kundenummer;Fornavn;Efternavn;E-mail;Telefon;Titel",
@@ -95,6 +97,7 @@ def test_files_tables_and_sources(b2c_files: tuple[DemoData, dict[str, ExportFil
         "kampagner.csv",
         "kampagne_kontakter.csv",
         "marked_husstande.csv",
+        "marked_forbrug.csv",
         "webshop_konti.csv",
     }
     assert files["kunder.csv"].table == "customers"
@@ -347,12 +350,13 @@ def test_undersoegelse_xlsx(b2c_files: tuple[DemoData, dict[str, ExportFile]]) -
     ws = openpyxl.load_workbook(files["undersoegelse.xlsx"].path, read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
     items = data.truth["needs"]["items"]
-    assert list(rows[0]) == ["Kundenummer", "Dato", "NPS", *items]
+    assert list(rows[0]) == ["Kundenummer", "Dato", "NPS", *items, SURVEY_COLUMN]
     sr = data.tables["survey_responses"]
     assert len(rows) - 1 == sr.num_rows
     assert all(isinstance(r[1], dt.datetime) for r in rows[1:])
     assert [r[2] for r in rows[1:]] == sr["nps"].to_pylist()
     assert [r[3] for r in rows[1:]] == sr[items[0]].to_pylist()
+    assert [r[-1] for r in rows[1:]] == sr[SURVEY_COLUMN].to_pylist()
 
 
 def test_small_csv_files_round_trip(b2c_files: tuple[DemoData, dict[str, ExportFile]]) -> None:
@@ -362,6 +366,7 @@ def test_small_csv_files_round_trip(b2c_files: tuple[DemoData, dict[str, ExportF
         ("kampagner.csv", "campaigns"),
         ("kampagne_kontakter.csv", "campaign_contacts"),
         ("marked_husstande.csv", "market_households"),
+        ("marked_forbrug.csv", "market_wallet"),
     ):
         header, rows = _read_csv(files[name].path)
         t = data.tables[table]

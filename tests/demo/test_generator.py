@@ -24,6 +24,7 @@ from stdnum.se import orgnr as se_orgnr
 from segmint.datamodel import ENTITIES
 from segmint.demo import DemoData, generate, load_truth
 from segmint.demo._arrow import ARROW_TYPES
+from segmint.demo._wallet import SURVEY_COLUMN
 
 N = 3000
 Z = 4.0  # tolerance in standard errors
@@ -127,7 +128,8 @@ def test_tables_have_exactly_the_datamodel_fields_and_types(
         for required in entity.required:
             assert table[required].null_count == 0, (name, required)
         extra = table.column_names[k:]
-        assert extra == ([] if name != "survey_responses" else list(data.truth["needs"]["items"]))
+        survey = [*data.truth["needs"]["items"], *([SURVEY_COLUMN] if fixture == "b2c" else [])]
+        assert extra == ([] if name != "survey_responses" else survey)
     market = data.tables["market_households"]
     assert market.schema == pa.schema(
         [("region", pa.string()), ("age_band", pa.string()), ("households", pa.int64())]
@@ -145,6 +147,8 @@ def test_tables_have_exactly_the_datamodel_fields_and_types(
     }
     if fixture == "b2b":
         expected |= {"contacts", "deals", "market_companies"}
+    else:
+        expected |= {"market_wallet"}
     assert set(data.tables) == expected
 
 

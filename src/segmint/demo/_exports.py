@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from segmint.demo import _arrow as ax
 from segmint.demo import _formats as fmt
 from segmint.demo._generator import DemoData
+from segmint.demo._wallet import SURVEY_COLUMN
 from segmint.demo._writers import (
     CSV_BATCH,
     BadRow,
@@ -149,6 +150,7 @@ def write_exports(data: DemoData, folder: Path, seed: int = 0) -> list[ExportFil
     for name, file, source in (
         ("market_households", "marked_husstande.csv", "statistics_households"),
         ("market_companies", "marked_virksomheder.csv", "statistics_companies"),
+        ("market_wallet", "marked_forbrug.csv", "statistics_spending"),
     ):
         if name in t:
             m = t[name]
@@ -451,6 +453,7 @@ def _consents(rng: np.random.Generator, cons: pa.Table, folder: Path) -> list[Ex
 
 def _survey(sr: pa.Table, folder: Path) -> list[ExportFile]:
     items = [c for c in sr.column_names if c.startswith("q_")]
+    items += [c for c in sr.column_names if c == SURVEY_COLUMN]
     header = ["Kundenummer", "Dato", "NPS", *items]
     columns = [
         sr["customer_id"].to_pylist(),

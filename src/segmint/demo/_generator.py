@@ -25,8 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segmint.demo import _accounts, _b2b, _campaign, _engagement, _people, _purchases
+from segmint.demo import _accounts, _b2b, _campaign, _engagement, _people, _purchases, _wallet
 from segmint.demo import _arrow as ax
+from segmint.demo import _names as nm
 from segmint.demo._params import NEEDS_CLASSES, Scenario
 from segmint.demo._places import STORES
 from segmint.demo._scenarios import B2B, B2C
@@ -62,6 +63,7 @@ _STREAMS = (
     "deals",
     "campaign_email",
     "accounts",
+    "wallet",
 )
 _DEVICE_BY_AGE = (
     (0.15, 0.80, 0.05),
@@ -231,6 +233,9 @@ def generate(
     )
     campaign_day = float((CAMPAIGN_START - HISTORY_START).astype(int))
     last_before = _last_order_before(purchases, campaign_day, n)
+    spend_last_year = _wallet.last_year_spend(
+        purchases.customer, purchases.day, purchases.amount, T_END, n
+    )
     purchases = purchases.without_orders()
     lap("transactions")
 
@@ -297,6 +302,14 @@ def generate(
         tables["market_companies"] = _b2b.market_companies(r, sc, comp)
     else:
         tables["market_households"] = _people.market_households(r, sc, ppl.place, band)
+        wallets = _wallets(rng("wallet"), sc, tables["market_households"], ppl.place, band,
+                           spend_last_year, survey)  # fmt: skip
+        tables["market_wallet"] = wallets.market
+        survey_table = tables["survey_responses"]
+        tables["survey_responses"] = survey_table.append_column(
+            _wallet.SURVEY_COLUMN,
+            pa.array(wallets.stated[survey.responded].astype(np.int64)),
+        )
     lap("other tables")
 
     truth = _truth(
@@ -326,6 +339,14 @@ def generate(
         camp,
         favourite,
     )
+    if not b2b:
+        truth["wallet"] = _wallet_truth(wallets)
+        for name, values in (
+            ("spend_last_year", wallets.spend),
+            ("wallet", wallets.wallet),
+            ("share_of_wallet", wallets.share),
+        ):
+            customer_truth = customer_truth.append_column(name, pa.array(values))
     identity_truth, truth["identity"] = _accounts.identity_truth(tables["customers"], accounts)
     lap("truth")
     return DemoData(
@@ -336,6 +357,53 @@ def generate(
         accounts=None if accounts is None else accounts.table,
         identity_truth=identity_truth,
     )
+
+
+def _wallets(
+    rng: np.random.Generator,
+    sc: Scenario,
+    households: pa.Table,
+    place: np.ndarray,
+    band: np.ndarray,
+    spend: np.ndarray,
+    survey: _engagement.Survey,
+) -> _wallet.Wallets:
+    """Plant the wallets on the market's regions (those of ``market_households``)."""
+    places = _people.Places.build()
+    regions = list(dict.fromkeys(households["region"].to_pylist()))
+    country = [nm.COUNTRIES[places.country[places.region.index(r)]] for r in regions]
+    place_region = np.array([regions.index(r) if r in regions else -1 for r in places.region])
+    share = np.array([g.categories for g in sc.groups]).mean(axis=0)
+    return _wallet.draw(
+        rng,
+        spend,
+        regions,
+        country,
+        place_region[place],
+        band,
+        households,
+        sc.categories,
+        share / share.sum(),
+        survey.responded,
+    )
+
+
+def _wallet_truth(w: _wallet.Wallets) -> dict[str, Any]:
+    return {
+        "definition": "wallet = the customer's spend with the retailer in the last 365 days "
+        "of the window plus their spend elsewhere on the same categories; share_of_wallet "
+        "= spend / wallet (customer_truth: spend_last_year, wallet, share_of_wallet)",
+        "elsewhere": "cell mean by region and age band times LogNormal(-s^2/2, s), "
+        f"s = {_wallet.SIGMA_ELSEWHERE}",
+        "market_table": "market_wallet: the cell's mean household wallet per category, "
+        "rounded to 10",
+        "survey": f"survey_responses.{_wallet.SURVEY_COLUMN}: the planted wallet times "
+        f"LogNormal(0, {_wallet.SIGMA_STATED}), rounded to {_wallet.STATED_ROUNDING:.0f}",
+        "base_wallet": _wallet.BASE_WALLET,
+        "band_factor": list(_wallet.BAND_FACTOR),
+        "country_factor": _wallet.COUNTRY_FACTOR,
+        "mean_share_of_wallet": float(np.mean(w.share)),
+    }
 
 
 def _last_order_before(purchases: _purchases.Purchases, day: float, n: int) -> np.ndarray:

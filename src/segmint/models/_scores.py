@@ -8,6 +8,9 @@ cards), then applies the fitted models to each customer's whole history up to ``
     probability that the customer is still a customer (has not silently left);
 ``expected_orders``
     expected purchases in the next ``months`` months;
+``days_to_next_order``
+    median days from ``as_of`` to the customer's next purchase if they are still active
+    (the expected next-order date is ``as_of`` plus this);
 ``expected_order_value``
     expected value of one future purchase (Gamma-Gamma, shrunk towards the population
     mean for customers with few purchases);
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 CLV_SCORES: dict[str, str] = {
     "p_alive": "Probability the customer is still active (BG/NBD or Pareto/NBD)",
     "expected_orders": "Expected purchases in the next models.clv.months months",
+    "days_to_next_order": "Median days to the next purchase if still active",
     "expected_order_value": "Expected value of one future purchase (Gamma-Gamma)",
     "clv": "Discounted value of the next models.clv.months months",
 }
@@ -107,6 +111,7 @@ def clv_scores(
     columns: dict[str, np.ndarray] = {
         "p_alive": model.probability_alive(X),
         "expected_orders": model.expected_purchases(X, horizon),
+        "days_to_next_order": model.time_to_next_purchase(X, "median") * per_unit,
     }
     if fit.spend_model is not None:
         # q <= 1 (no finite mean spend) leaves the value scores null rather than failing

@@ -11,17 +11,18 @@ customers between them are recorded run by run like any other segment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from segmint.config import ProjectConfig
+from segmint.config import ClassifierSettings, ProjectConfig
 from segmint.engine import Engine
+from segmint.fits import StoredFit, latest_fit, settings_key
 from segmint.runs import Evaluated
 from segmint.segments._checks import walk
 from segmint.segments._compile import ActivityPasses, RuleContext, compile_segment
@@ -51,10 +52,10 @@ def _with_scores(
     as_of: datetime,
     fields: frozenset[str] | None,
     scratch: list[str],
-) -> tuple[ir.Table, list[dict[str, Any]]]:
-    """``base`` with the model scores the project asks for (and that are needed), and the
-    model cards of their fits.  The join is left as an expression: the families and the
-    wide table read it once more and materialise it."""
+) -> tuple[ir.Table, list[dict[str, Any]], list[StoredFit]]:
+    """``base`` with the model scores the project asks for (and that are needed), the
+    model cards of their fits and the fits to store.  The join is left as an expression:
+    the families and the wide table read it once more and materialise it."""
     tables: list[pa.Table] = []
     cards: list[dict[str, Any]] = []
     clv = config.models.clv
@@ -76,7 +77,24 @@ def _with_scores(
         result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
         tables.append(result.scores.select(["customer_id", "lead_score"]))
         cards.append(result.card.to_dict())
-    tables_more, cards_more = _classifier_scores(engine, config, as_of, fields)
+    wallet = config.models.wallet
+    if wallet.enabled and _wants_wallet(fields):
+        from segmint.models._wallet import wallet_scores
+
+        w = wallet_scores(
+            engine,
+            base,
+            as_of,
+            table=wallet.table,
+            value=wallet.value,
+            keys=wallet.keys,
+            survey_column=wallet.survey_column,
+            window_days=wallet.window_days,
+            min_respondents=wallet.min_respondents,
+        )
+        tables.append(w.scores)
+        cards.append(w.card.to_dict())
+    tables_more, cards_more, fits = _classifier_scores(engine, config, as_of, fields)
     tables += tables_more
     cards += cards_more
     for table in tables:
@@ -84,7 +102,31 @@ def _with_scores(
         right = kept.rename(_score_id="customer_id")
         joined = base.left_join(right, base.customer_id == right._score_id)
         base = joined.select(*base.columns, *(c for c in table.column_names if c != "customer_id"))
-    return base, cards
+    return base, cards, fits
+
+
+def _wants_wallet(fields: frozenset[str] | None) -> bool:
+    """Whether ``fields`` (None: all) include a share-of-wallet score."""
+    from segmint.models._wallet import WALLET_SCORES
+
+    return fields is None or bool(fields & set(WALLET_SCORES))
+
+
+def _with_score_inputs(
+    config: ProjectConfig, fields: frozenset[str] | None
+) -> frozenset[str] | None:
+    """``fields`` plus the traits the requested scores are computed from."""
+    if fields is None:
+        return None
+    more: set[str] = set()
+    if config.models.wallet.enabled and _wants_wallet(fields):
+        more |= set(config.models.wallet.keys.values())
+    leads = config.models.lead_score
+    if leads.enabled and "lead_score" in fields:
+        more |= {
+            c.field for r in leads.icp for _, c in walk(r.rule) if isinstance(c, FieldCondition)
+        }
+    return fields | more
 
 
 #: score columns of the churn model (propensity columns depend on the categories)
@@ -93,29 +135,32 @@ CHURN_SCORES = ("churn_probability", "churn_reasons")
 
 def _classifier_scores(
     engine: Engine, config: ProjectConfig, as_of: datetime, fields: frozenset[str] | None
-) -> tuple[list[pa.Table], list[dict[str, Any]]]:
-    """Churn and propensity scores as of ``as_of``, fitted on the two horizons before it."""
-    from datetime import timedelta
-
+) -> tuple[list[pa.Table], list[dict[str, Any]], list[StoredFit]]:
+    """Churn and propensity scores as of ``as_of``, fitted on the two horizons before it
+    (or a stored fit re-used, with ``refit_days``), their cards and the new fits."""
     tables: list[pa.Table] = []
     cards: list[dict[str, Any]] = []
+    fits: list[StoredFit] = []
     churn = config.models.churn
     if churn.enabled and (fields is None or fields & set(CHURN_SCORES)):
         from segmint.models import fit_churn
 
-        h = timedelta(days=churn.horizon_days)
-        fit = fit_churn(
-            engine,
-            config.traits,
-            train_cutoff=as_of - 2 * h,
-            test_cutoff=as_of - h,
-            horizon_days=churn.horizon_days,
-            kind=churn.kind,
-            active_within_days=churn.active_within_days,
-            max_samples=churn.max_samples,
-        )
+        def churn_fit(train: datetime, test: datetime) -> Any:
+            return fit_churn(
+                engine,
+                config.traits,
+                train_cutoff=train,
+                test_cutoff=test,
+                horizon_days=churn.horizon_days,
+                kind=churn.kind,
+                active_within_days=churn.active_within_days,
+                max_samples=churn.max_samples,
+            )
+
+        fit, card, new = _fit_or_reuse(engine, config, as_of, "churn", churn, churn_fit)
         tables.append(fit.scores(engine, config.traits, as_of, reasons=churn.reasons))
-        cards.append(fit.card.to_dict())
+        cards.append(card)
+        fits += new
     prop = config.models.propensity
     wants = fields is None or any(
         f.startswith("propensity_") or f.startswith("next_best_") for f in fields
@@ -123,19 +168,50 @@ def _classifier_scores(
     if prop.enabled and wants:
         from segmint.models import fit_propensity
 
-        h = timedelta(days=prop.horizon_days)
-        pfit = fit_propensity(
-            engine,
-            config.traits,
-            train_cutoff=as_of - 2 * h,
-            test_cutoff=as_of - h,
-            horizon_days=prop.horizon_days,
-            active_within_days=prop.active_within_days,
-            max_samples=prop.max_samples,
-        )
+        def propensity_fit(train: datetime, test: datetime) -> Any:
+            return fit_propensity(
+                engine,
+                config.traits,
+                train_cutoff=train,
+                test_cutoff=test,
+                horizon_days=prop.horizon_days,
+                active_within_days=prop.active_within_days,
+                max_samples=prop.max_samples,
+            )
+
+        pfit, card, new = _fit_or_reuse(engine, config, as_of, "propensity", prop, propensity_fit)
         tables.append(pfit.scores(engine, config.traits, as_of))
-        cards.append(pfit.card.to_dict())
-    return tables, cards
+        cards.append(card)
+        fits += new
+    return tables, cards, fits
+
+
+def _fit_or_reuse(
+    engine: Engine,
+    config: ProjectConfig,
+    as_of: datetime,
+    model: str,
+    settings: ClassifierSettings,
+    fit: Callable[[datetime, datetime], Any],
+) -> tuple[Any, dict[str, Any], list[StoredFit]]:
+    """A stored fit of ``model`` made at most ``settings.refit_days`` before ``as_of`` with
+    the same settings and traits, or a new fit trained at ``as_of - 2 x horizon`` and
+    backtested at ``as_of - horizon``; its card says which (``reused_fit_as_of``)."""
+    scoring_only = {"enabled", "refit_days", "reasons"}
+    key = settings_key(
+        model,
+        settings.model_dump(mode="json", exclude=scoring_only),
+        config.traits.model_dump(mode="json"),
+    )
+    found = latest_fit(engine, model, key, as_of, settings.refit_days)
+    if found is not None:
+        fitted, fitted_as_of = found
+        card = fitted.card.to_dict()
+        card["reused_fit_as_of"] = fitted_as_of.isoformat()
+        return fitted, card, []
+    h = timedelta(days=settings.horizon_days)
+    fitted = fit(as_of - 2 * h, as_of - h)
+    return fitted, fitted.card.to_dict(), [StoredFit.of(model, key, as_of, fitted)]
 
 
 def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir.Table:
@@ -288,9 +364,9 @@ def _evaluate(
     """:func:`evaluate`, and the rule context with the activity passes of every rule
     (``extra`` too, a rule to compile afterwards) materialised."""
     scratch: list[str] = []
-    fields = None if only is None else only.fields
+    fields = None if only is None else _with_score_inputs(config, only.fields)
     base = _keep(engine, customer_base(engine, config.traits, as_of, only=fields), scratch, "base")
-    base, cards = _with_scores(engine, base, config, as_of, fields, scratch)
+    base, cards, fits = _with_scores(engine, base, config, as_of, fields, scratch)
     members: dict[str, ir.Table] = {}
     if only is None or only.families:
         base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
@@ -326,7 +402,7 @@ def _evaluate(
             )
     # attributes stay in the customers table; a run stores what it computed
     traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
-    return Evaluated(base, members, scratch, traits=traits, cards=cards), ctx
+    return Evaluated(base, members, scratch, traits=traits, cards=cards, fits=fits), ctx
 
 
 def preview(
