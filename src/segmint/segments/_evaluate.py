@@ -76,9 +76,14 @@ def _with_scores(
         result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
         tables.append(result.scores.select(["customer_id", "lead_score"]))
         cards.append(result.card.to_dict())
-    tables_more, cards_more = _classifier_scores(engine, config, as_of, fields)
-    tables += tables_more
-    cards += cards_more
+    from segmint.discovery import discovery_traits
+
+    for more_tables, more_cards in (
+        _classifier_scores(engine, config, as_of, fields),
+        discovery_traits(engine, base, config.discovery, as_of, fields),
+    ):
+        tables += more_tables
+        cards += more_cards
     for table in tables:
         kept = _keep(engine, ibis.memtable(table), scratch, "scores")
         right = kept.rename(_score_id="customer_id")
