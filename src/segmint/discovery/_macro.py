@@ -227,7 +227,7 @@ def fit_macro(
     projection = {
         "classifier": "HistGradientBoostingClassifier",
         "features": feats,
-        "held_out": int(len(test)),
+        "held_out": len(test),
         "accuracy": float(accuracy_score(y[test], pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y[test], pred)),
         "majority_baseline": majority,
