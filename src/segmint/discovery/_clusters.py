@@ -1,7 +1,7 @@
 """Behavioural clusters: traits -> matrix -> k chosen -> k-means or mixture -> stable names.
 
-The fit is scikit-learn's (``KMeans``, ``MiniBatchKMeans`` above 200,000 customers,
-``GaussianMixture`` fitted on at most 200,000 and assigning everyone); this module ties the
+The fit is scikit-learn's (``KMeans``; ``GaussianMixture`` fitted on at most 200,000
+customers and assigning everyone); this module ties the
 steps together and records them on a card that the next run reads to keep its labels.
 """
 
@@ -79,8 +79,8 @@ def previous_centres(card: dict[str, Any] | None) -> dict[int, dict[str, float]]
 def group_means(x: np.ndarray, assigned: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean row per group (k rows) and group sizes."""
     sizes = np.bincount(assigned, minlength=k)
-    sums = np.zeros((k, x.shape[1]))
-    np.add.at(sums, assigned, x)
+    sums = np.column_stack([np.bincount(assigned, weights=x[:, j], minlength=k)
+                            for j in range(x.shape[1])])  # fmt: skip
     return sums / np.maximum(sizes, 1)[:, None], sizes
 
 

@@ -66,7 +66,7 @@ class ClusterSettings(_KRange):
 
     enabled: bool = Field(False, description="Cluster the customers on every run")
     method: Literal["kmeans", "gmm"] = Field(
-        "kmeans", description="kmeans (MiniBatch above 200,000 customers) or gmm"
+        "kmeans", description="kmeans or gmm (Gaussian mixture, full covariances)"
     )
     criterion: Literal["silhouette", "bic", "stability"] | None = Field(
         None,

@@ -169,6 +169,11 @@ def _levels(encoder: object) -> list[list[str]]:
     return cats
 
 
+def informative(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """Those of ``features`` that are columns of ``frame`` with at least one value."""
+    return [f for f in present(frame.columns, features) if frame[f].notna().any()]
+
+
 def categories(frame: pd.DataFrame, features: Sequence[str]) -> dict[str, list[str]]:
     """Text features and their levels (for :func:`model_frame`)."""
     return {

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmint.discovery._features import categories, model_frame, present
+from segmint.discovery._features import categories, informative, model_frame
 from segmint.discovery._labels import stable_labels
 from segmint.exceptions import ConfigError
 from segmint.models._card import _Card, _now, _version
@@ -205,7 +205,7 @@ def fit_macro(
     names = _unique(names)
 
     # projection: respondents' classes learned from internal data
-    feats = present(internal.columns, settings.features)
+    feats = informative(internal, settings.features)
     if not feats:
         raise ConfigError("discovery.macro.features: none of them is a trait of this project")
     x_all = model_frame(internal, feats, categories(internal, feats))
