@@ -95,11 +95,11 @@ def lookalikes(
     customers = customers.copy()
     if prospects is not None:
         for band, source in BAND_SOURCES.items():
-            if band in prospects.columns and band not in customers.columns:
-                if source in customers.columns:
-                    labels = sorted(prospects[band].dropna().astype(str).unique())
-                    customers[band] = cut_bands(customers[source], labels)
-    skip = NOT_FEATURES | set(key or ()) | ({count} if count else set())
+            wanted = band in prospects.columns and band not in customers.columns
+            if wanted and source in customers.columns:
+                labels = sorted(prospects[band].dropna().astype(str).unique())
+                customers[band] = cut_bands(customers[source], labels)
+    skip = NOT_FEATURES | ({count} if count else set())
     if features is None:
         pool = customers.columns if prospects is None else prospects.columns
         features = [c for c in pool if c in customers.columns and c not in skip]
