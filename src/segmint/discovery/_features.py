@@ -10,7 +10,7 @@ even though each run scales by its own data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pandas as pd
 from segmint.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 #: above this sample skewness a non-negative column is logged (log1p)
 SKEW_THRESHOLD = 1.0
@@ -34,7 +34,7 @@ class Column:
     level: str | None = None
 
 
-def present(frame_columns: Sequence[str], wanted: Sequence[str]) -> list[str]:
+def present(frame_columns: Iterable[str], wanted: Sequence[str]) -> list[str]:
     """``wanted`` columns that exist, in order."""
     have = set(frame_columns)
     return [c for c in wanted if c in have]
@@ -188,7 +188,7 @@ def model_frame(
 ) -> pd.DataFrame:
     """Features for scikit-learn's gradient boosting: numbers as floats (NaN when missing),
     text as pandas categories with fixed levels (so a second frame encodes alike)."""
-    out = {}
+    out: dict[str, Any] = {}
     for f in features:
         s = frame[f]
         if f in cats:

@@ -195,7 +195,7 @@ def fit_macro(
         for c in (previous or {}).get("classes", [])
     }
     old = {lab: np.nan_to_num(v, nan=float(np.mean(overall))) for lab, v in old.items()}
-    match = stable_labels(profiles, [int(round(s)) for s in sizes], old)
+    match = stable_labels(profiles, [round(float(s)) for s in sizes], old)
     label_of = np.array(match.labels, dtype=np.int64)
     names = {
         match.labels[i]: settings.names.get(match.labels[i])
