@@ -59,12 +59,16 @@ class Clustering:
 
     def table(self) -> pa.Table:
         """``customer_id``, ``cluster`` (stable label) and ``cluster_name`` per customer."""
-        lookup = {int(k): v for k, v in self.names.items()}
+        labels = sorted(self.names)
+        index = np.searchsorted(labels, self.label)
+        names = pa.DictionaryArray.from_arrays(
+            pa.array(index, pa.int32()), pa.array([self.names[k] for k in labels], pa.string())
+        )
         return pa.table(
             {
                 "customer_id": pa.array(self.customer_id.astype(str), pa.string()),
                 "cluster": pa.array(self.label, pa.int64()),
-                "cluster_name": pa.array([lookup[int(x)] for x in self.label], pa.string()),
+                "cluster_name": names.cast(pa.string()),
             }
         )
 

@@ -1,7 +1,9 @@
 """Customer traits as a numeric matrix to cluster: log for skewed amounts, scaling, one-hot.
 
 :class:`FeatureTransform` follows the scikit-learn contract and uses its ``StandardScaler``
-and ``OneHotEncoder``; what it adds is the choice of which numeric columns are logged
+and pandas' categoricals for the indicators (scikit-learn's ``OneHotEncoder`` checks every
+value for NaN in Python: 11 s of a 1M-customer fit); what it adds is the choice of which
+numeric columns are logged
 (non-negative and right-skewed: spend, counts, days) and a *raw* space (logged but not
 scaled, indicators as 0/1) in which centroids are stored, so centroids of two runs compare
 even though each run scales by its own data.
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 #: above this sample skewness a non-negative column is logged (log1p)
 SKEW_THRESHOLD = 1.0
+SKEW_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class FeatureTransform:
         self.max_levels = max_levels
 
     def fit(self, frame: pd.DataFrame) -> FeatureTransform:
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+        from sklearn.preprocessing import StandardScaler
 
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
@@ -69,23 +72,24 @@ class FeatureTransform:
         num = _numbers(frame, self.numeric_)
         self.median_ = np.nan_to_num(np.nanmedian(num, axis=0)) if len(num) else np.zeros(0)
         num = np.where(np.isnan(num), self.median_, num)
-        skew = pd.DataFrame(num).skew().fillna(0).to_numpy()
+        # skewness of an evenly spread subset: as good as all rows, 10x cheaper at 1M
+        step = max(1, len(num) // SKEW_ROWS)
+        skew = pd.DataFrame(num[::step]).skew().fillna(0).to_numpy()
         self.logged_ = [
             bool(num[:, j].min(initial=0) >= 0 and skew[j] > SKEW_THRESHOLD)
             for j in range(num.shape[1])
         ]
         self.scaler_ = StandardScaler().fit(self._log(num))
-        self.encoder_: OneHotEncoder | None = None
         cols = [
             Column(f"log1p({f})" if lg else f, f, lg)
             for f, lg in zip(self.numeric_, self.logged_, strict=True)
         ]
-        if self.text_:
-            self.encoder_ = OneHotEncoder(
-                max_categories=self.max_levels, handle_unknown="infrequent_if_exist"
-            ).fit(_texts(frame, self.text_))
-            for f, cats in zip(self.text_, _levels(self.encoder_), strict=True):
-                cols += [Column(f"{f}={c}", f, False, c) for c in cats]
+        self.levels_: dict[str, list[str]] = {}
+        for f in self.text_:
+            counts = _text(frame[f]).value_counts()
+            kept = [str(v) for v in counts.index[: self.max_levels - 1]]
+            self.levels_[f] = kept + (["other"] if len(counts) > len(kept) else [])
+            cols += [Column(f"{f}={c}", f, False, c) for c in self.levels_[f]]
         self.columns_ = cols
         return self
 
@@ -100,10 +104,17 @@ class FeatureTransform:
         """The unscaled matrix: numeric traits imputed and logged, text traits as 0/1."""
         num = _numbers(frame, self.numeric_)
         num = self._log(np.where(np.isnan(num), self.median_, num))
-        if self.encoder_ is None:
-            return num
-        hot = self.encoder_.transform(_texts(frame, self.text_))
-        return np.hstack([num, np.asarray(hot.todense() if hasattr(hot, "todense") else hot)])
+        parts = [num]
+        for f, levels in self.levels_.items():
+            kept = levels[:-1] if levels and levels[-1] == "other" else levels
+            codes = pd.Categorical(_text(frame[f]), categories=kept).codes
+            hot = np.zeros((len(frame), len(levels)))
+            known = codes >= 0
+            hot[np.flatnonzero(known), codes[known]] = 1.0
+            if len(levels) > len(kept):
+                hot[~known, -1] = 1.0
+            parts.append(hot)
+        return np.hstack(parts)
 
     def scale(self, raw: np.ndarray) -> np.ndarray:
         """Raw -> scaled (numeric columns standardised; indicators stay 0/1)."""
@@ -154,19 +165,9 @@ def _numbers(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     )
 
 
-def _texts(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
-    return frame[list(cols)].astype("object").where(frame[list(cols)].notna(), "(none)").to_numpy()
-
-
-def _levels(encoder: object) -> list[list[str]]:
-    """Indicator levels per text column (the infrequent ones as ``other``)."""
-    cats: list[list[str]] = []
-    infrequent = getattr(encoder, "infrequent_categories_", None)
-    for j, c in enumerate(encoder.categories_):  # type: ignore[attr-defined]
-        rare = set() if infrequent is None or infrequent[j] is None else set(infrequent[j])
-        kept = [str(x) for x in c if x not in rare]
-        cats.append(kept + (["other"] if rare else []))
-    return cats
+def _text(s: pd.Series) -> pd.Series:
+    """A text trait as strings, missing values as "(none)"."""
+    return s.astype(object).where(s.notna(), "(none)").astype(str)
 
 
 def informative(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
