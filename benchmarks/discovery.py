@@ -4,8 +4,10 @@ segmint: pull the traits of the store's last run (and the region for names), tra
 them (log1p for skewed columns, scaling, one-hot), fit (KMeans, one k-means++ start above
 200,000 customers), assign every customer, match labels and name the groups.  Baseline: scikit-learn
 ``KMeans(k)`` with its defaults, fitted and predicting on the same transformed matrix (so
-the baseline gets the feature pull and the transform for free).  Both with the same k;
-segmint also once with k chosen by the silhouette on a 20,000-customer sample (k = 2..8).
+the baseline gets the feature pull and the transform for free), with its default threads
+and on one thread (segmint pins its fits to one thread, see ``discovery/_threads.py``).
+Both with the same k; segmint also once with k chosen by the silhouette on a
+20,000-customer sample (k = 2..8).
 
 The store is the benchmark store of ``benchmarks/_store.py`` after one ``segmint run`` (as
 ``benchmarks/segments.py`` leaves it); it is opened read-only.
@@ -23,6 +25,7 @@ import ibis
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from segmint.discovery import ClusterSettings, FeatureTransform, fit_clusters
 from segmint.discovery._features import present
@@ -63,6 +66,10 @@ def main() -> None:
     km = KMeans(args.k, random_state=0)
     base_labels = km.fit_predict(matrix)
     t_base = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        KMeans(args.k, random_state=0).fit_predict(matrix)
+    t_base1 = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     chosen = fit_clusters(frame, ClusterSettings(enabled=True))
@@ -80,8 +87,12 @@ def main() -> None:
     print(f"| segmint: transform, fit, assign, labels, names | {t_fit:.1f} |")
     print(f"| **segmint end to end** | **{total:.1f}** |")
     print(f"| scikit-learn KMeans (defaults) fit + predict on the same matrix | {t_base:.1f} |")
+    print(f"| the same KMeans on one thread (as segmint runs it) | {t_base1:.1f} |")
     print(f"| segmint end to end, k chosen by silhouette (2..8) | {t_chosen:.1f} |")
-    print(f"\nratio segmint end to end / plain KMeans: **{total / t_base:.2f}x**")
+    print(
+        f"\nratio segmint end to end / plain KMeans: **{total / t_base:.2f}x** "
+        f"(against KMeans on one thread: {total / t_base1:.2f}x)"
+    )
     print(
         f"within-group sum of squares: segmint {ours.sum():,.0f}, "
         f"KMeans {km.inertia_:,.0f} ({ours.sum() / km.inertia_ - 1:+.1%}); "
