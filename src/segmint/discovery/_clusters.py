@@ -18,6 +18,7 @@ from segmint.discovery._choose_k import FULL_BATCH_MAX, choose_k, make_model
 from segmint.discovery._features import FeatureTransform, present
 from segmint.discovery._labels import align, stable_labels
 from segmint.discovery._naming import name_groups, text_levels
+from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 from segmint.models._card import _Card, _now, _version
 
@@ -88,6 +89,7 @@ def group_means(x: np.ndarray, assigned: np.ndarray, k: int) -> tuple[np.ndarray
     return sums / np.maximum(sizes, 1)[:, None], sizes
 
 
+@one_thread
 def fit_clusters(
     frame: pd.DataFrame,
     settings: ClusterSettings,

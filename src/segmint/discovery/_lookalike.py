@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from segmint.discovery._features import categories, model_frame
+from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 
 #: a band column of a market table, and the customer attribute it is cut from
@@ -57,6 +58,7 @@ def cut_bands(values: pd.Series, labels: Sequence[str]) -> pd.Series:
     return out
 
 
+@one_thread
 def lookalikes(
     customers: pd.DataFrame,
     seed_ids: Sequence[str],

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from segmint.discovery._features import categories, informative, model_frame
 from segmint.discovery._labels import stable_labels
+from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 from segmint.models._card import _Card, _now, _version
 
@@ -138,14 +139,32 @@ def _profiles(codes: np.ndarray, levels: list[list[float]], post: np.ndarray) ->
     return np.asarray(num / np.maximum(den, 1e-12))
 
 
-def class_name(profile: np.ndarray, overall: np.ndarray, items: Sequence[str]) -> str:
-    """ "Values price & online": the items a class agrees with most above the average."""
+def class_name(profile: np.ndarray, overall: np.ndarray, items: Sequence[str], n: int = 2) -> str:
+    """ "Values price & online": the ``n`` items a class agrees with most above average."""
     gap = profile - overall
-    top = [items[j] for j in np.argsort(-gap)[:2] if gap[j] >= 0.3]
+    top = [items[j] for j in np.argsort(-gap)[:n] if gap[j] >= 0.3]
     words = [t.removeprefix("q_").replace("_", " ") for t in top]
-    return "Values " + " & ".join(words) if words else "Average on every item"
+    if not words:
+        return "Average on every item"
+    return "Values " + (", ".join(words[:-1]) + " & " + words[-1] if len(words) > 1 else words[0])
 
 
+def class_names(
+    profiles: np.ndarray, overall: np.ndarray, items: Sequence[str], labels: Sequence[int]
+) -> dict[int, str]:
+    """A name per class; classes that would share a name are told apart by more items."""
+    names = {lab: class_name(profiles[i], overall, items) for i, lab in enumerate(labels)}
+    for n in range(3, len(items) + 1):
+        values = list(names.values())
+        clash = [i for i, lab in enumerate(labels) if values.count(names[lab]) > 1]
+        if not clash:
+            break
+        for i in clash:
+            names[labels[i]] = class_name(profiles[i], overall, items, n)
+    return _unique(names)
+
+
+@one_thread
 def fit_macro(
     answers: pd.DataFrame,
     internal: pd.DataFrame,
@@ -197,12 +216,8 @@ def fit_macro(
     old = {lab: np.nan_to_num(v, nan=float(np.mean(overall))) for lab, v in old.items()}
     match = stable_labels(profiles, [round(float(s)) for s in sizes], old)
     label_of = np.array(match.labels, dtype=np.int64)
-    names = {
-        match.labels[i]: settings.names.get(match.labels[i])
-        or class_name(profiles[i], overall, items)
-        for i in range(k)
-    }
-    names = _unique(names)
+    names = class_names(profiles, overall, items, match.labels)
+    names |= {lab: name for lab, name in settings.names.items() if lab in names}
 
     # projection: respondents' classes learned from internal data
     feats = informative(internal, settings.features)
