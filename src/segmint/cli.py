@@ -529,6 +529,11 @@ def clv_fit(
     )
 
 
+from segmint._cli_discovery import discover_app  # noqa: E402
+
+app.add_typer(discover_app, name="discover")
+
+
 def main() -> None:
     """Entry point of the ``segmint`` script."""
     app()

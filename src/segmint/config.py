@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from segmint.discovery._config import DiscoveryConfig
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
@@ -244,6 +245,9 @@ class ProjectConfig(_Model):
         default_factory=ModelsConfig, description="Predictive models whose scores are traits"
     )
     runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
+    discovery: DiscoveryConfig = Field(
+        default_factory=DiscoveryConfig, description="Clusters and macro segments (traits)"
+    )
 
     @field_validator("segments")
     @classmethod

@@ -97,6 +97,11 @@ def _with_scores(
     tables_more, cards_more, fits = _classifier_scores(engine, config, as_of, fields)
     tables += tables_more
     cards += cards_more
+    from segmint.discovery import discovery_traits
+
+    more_tables, more_cards = discovery_traits(engine, base, config.discovery, as_of, fields)
+    tables += more_tables
+    cards += more_cards
     for table in tables:
         kept = _keep(engine, ibis.memtable(table), scratch, "scores")
         right = kept.rename(_score_id="customer_id")
