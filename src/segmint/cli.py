@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from segmint import service
+from segmint import _cli_profiles, service
 from segmint.exceptions import SegmintError
 
 app = typer.Typer(
@@ -527,6 +527,9 @@ def clv_fit(
         f"holdout purchases: actual {val.actual_total:,.0f}, "
         f"predicted {val.predicted_total:,.1f} ({val.relative_error:+.1%})"
     )
+
+
+_cli_profiles.register(app)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from segmint.exceptions import ConfigError
+from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
 from segmint.traits._config import TraitsConfig
@@ -217,6 +218,7 @@ class ProjectConfig(_Model):
         default_factory=ModelsConfig, description="Predictive models whose scores are traits"
     )
     runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
+    profiles: ProfilesConfig = Field(default_factory=ProfilesConfig, description="docs/profiles.md")
 
     @field_validator("segments")
     @classmethod
