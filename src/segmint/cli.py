@@ -257,6 +257,8 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     out.print(fam)
     out.print(f"Planted truth: {summary.truth_dir}")
     out.print(f"Store: {summary.store}")
+    if summary.report:
+        out.print(f"Report: [bold]{summary.report}[/] (open it in a browser)")
     out.print(
         f"Next: segmint segments list -p {summary.project}; segmint members active_danes "
         f"-p {summary.project}; segmint customer ID -p {summary.project}"

@@ -97,7 +97,7 @@ def base_expression(engine: Engine) -> ir.Table:
     traits = engine.table(TRAITS)
     attrs = customer_attributes(engine).drop("_first_signup")
     attrs = attrs.select(
-        _aid=attrs.customer_id, *(c for c in attrs.columns if c not in traits.columns)
+        *(c for c in attrs.columns if c not in traits.columns), _aid=attrs.customer_id
     )
     t = traits.left_join(attrs, traits.customer_id == attrs._aid).drop("_aid")
     derived: dict[str, ir.Value] = {}

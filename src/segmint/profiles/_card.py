@@ -17,7 +17,7 @@ from segmint.profiles._base import ProfileBase
 from segmint.profiles._config import ProfilesConfig
 from segmint.profiles._groups import BASE, Group, membership
 from segmint.profiles._index import GroupStats, distinguishing, group_stats, index, index_rows
-from segmint.profiles._sizing import Sizing, sizing
+from segmint.profiles._sizing import Sizing, no_members, sizing
 from segmint.profiles._survey import SurveyStats, survey_stats
 
 FACTS = frozenset(
@@ -81,9 +81,9 @@ class Profiles:
 
 
 def _share(stats: GroupStats, group: str, column: str) -> tuple[float | None, float | None]:
-    if column not in stats.totals.columns or group not in stats.totals.index:
+    if column not in stats.totals.columns:
         return None, None
-    value = float(stats.totals.at[group, column])
+    value = float(stats.totals.at[group, column]) if group in stats.totals.index else 0.0
     base = float(stats.totals.at[BASE, column])
     return value, (value / base if base > 0 else None)
 
@@ -184,6 +184,8 @@ def _card(
     _, revenue_12m_share = _share(stats, key, "spend_365d")
     clv, clv_share = _share(stats, key, "clv")
     s = sized.get(key)
+    if s is None and settings.market is not None:
+        s = no_members(key, settings)
     return SegmentCard(
         group=group,
         run_id=pb.run_id,

@@ -57,6 +57,12 @@ class Sizing:
         return dict(self.__dict__)
 
 
+def no_members(group: str, settings: ProfilesConfig) -> Sizing:
+    """The sizing of a group without customers: no market, too narrow."""
+    reasons = ["market_share"] + (["customers"] if settings.min_customers > 0 else [])
+    return Sizing(group, 0, 0, 0.0, None, 0.0, 0.0, True, reasons, [])
+
+
 def parse_bands(values: list[str]) -> list[tuple[str, int, int | None]] | None:
     """``["18-29", "75+"]`` -> ``[("18-29", 18, 29), ("75+", 75, None)]``; None if not bands."""
     bands: list[tuple[str, int, int | None]] = []
