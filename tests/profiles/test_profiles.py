@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from store_sql import raw
 
 from segmint.exceptions import SegmentNotFoundError
 from segmint.profiles import (
@@ -17,8 +18,6 @@ from segmint.profiles import (
 )
 from segmint.profiles._project import profile
 from segmint.project import Project
-
-from store_sql import raw
 
 TOL = 1e-12  # the same sums in another order: equal to the last bits or nearly
 
@@ -107,7 +106,8 @@ def test_trait_group_is_profiled_like_a_segment(
     cell = cards["lifecycle-loyal"]
     assert cell.size == card.size
     assert [r["index"] for r in cell.rows] == pytest.approx([r["index"] for r in card.rows])
-    assert card.growth is None and cell.growth is not None
+    assert card.growth is None
+    assert cell.growth is not None
 
 
 def test_distinguishing_traits_are_the_furthest_from_100(
@@ -152,8 +152,8 @@ def _pandas_sizing(demo: Project, members: pd.Index) -> dict[str, float]:
     with profile_base(demo.engine) as pb:
         base = pb.table.select("customer_id", "region", "age").to_pandas()
     market = raw(demo, "select region, age_band, households from market_households")
-    base["age_band"] = pd.cut(base["age"], [-1, 29, 44, 59, 74, 200],
-                              labels=["18-29", "30-44", "45-59", "60-74", "75+"]).astype(str)  # fmt: skip
+    bands = ["18-29", "30-44", "45-59", "60-74", "75+"]
+    base["age_band"] = pd.cut(base["age"], [-1, 29, 44, 59, 74, 200], labels=bands).astype(str)
     base = base.dropna(subset=["region", "age"])
     per_cell = base.groupby(["region", "age_band"]).size().rename("customers").reset_index()
     cells = per_cell.merge(market, on=["region", "age_band"])
@@ -197,14 +197,20 @@ def test_base_sizing_is_the_market_of_every_cell_with_customers(demo: Project) -
 def test_a_narrow_segment_is_flagged(demo: Project) -> None:
     demo.config.profiles.min_customers = 10_000
     s = profile(demo, "vip").card.sizing
-    assert s is not None and s["narrow"] and s["reasons"] == ["customers"]
+    assert s is not None
+    assert s["narrow"]
+    assert s["reasons"] == ["customers"]
 
 
 def test_an_empty_segment_has_a_card_and_is_too_narrow(cards: dict[str, SegmentCard]) -> None:
     card = cards["active_danes"]  # nobody opened an email in the 30 days before the run
-    assert card.size == 0 and card.share == 0.0 and card.revenue_share == 0.0
-    assert card.sizing is not None and card.sizing["narrow"]
-    assert card.sizing["market"] == 0.0 and card.sizing["penetration"] is None
+    assert card.size == 0
+    assert card.share == 0.0
+    assert card.revenue_share == 0.0
+    assert card.sizing is not None
+    assert card.sizing["narrow"]
+    assert card.sizing["market"] == 0.0
+    assert card.sizing["penetration"] is None
 
 
 def test_growth_follows_the_sizes_of_each_run(demo: Project, cards: dict[str, SegmentCard]) -> None:
@@ -219,12 +225,14 @@ def test_growth_follows_the_sizes_of_each_run(demo: Project, cards: dict[str, Se
 
 def test_compare_puts_two_cards_side_by_side(demo: Project) -> None:
     found = profile(demo, "vip", versus="young_mobile")
-    assert found.other is not None and found.comparison
+    assert found.other is not None
+    assert found.comparison
     a = {(r["field"], r["value"]): r for r in found.card.rows}
     b = {(r["field"], r["value"]): r for r in found.other.rows}
     for row in found.comparison:
         key = (row["field"], row["value"])
-        assert row["index_a"] == a[key]["index"] and row["index_b"] == b[key]["index"]
+        assert row["index_a"] == a[key]["index"]
+        assert row["index_b"] == b[key]["index"]
         if row["gap"] is not None:
             assert row["gap"] == pytest.approx(row["index_a"] - row["index_b"])
     gaps = [abs(r["gap"] or 0) for r in found.comparison]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -120,7 +121,7 @@ def profile_base(engine: Engine) -> Iterator[ProfileBase]:
     try:
         pb.table = pb.keep(base_expression(engine), "profile_base")
         t = pb.table
-        as_of = t.as_of.max().execute() if "as_of" in t.columns else None
+        as_of: Any = t.as_of.max().execute() if "as_of" in t.columns else None
         pb.as_of = as_of.to_pydatetime() if hasattr(as_of, "to_pydatetime") else as_of
         schema = t.schema()
         strings = [c for c, dt in schema.items() if dt.is_string() and c not in EXCLUDED]

@@ -16,7 +16,14 @@ from typing import Any
 from segmint.profiles._base import ProfileBase
 from segmint.profiles._config import ProfilesConfig
 from segmint.profiles._groups import BASE, Group, membership
-from segmint.profiles._index import GroupStats, distinguishing, group_stats, index, index_rows
+from segmint.profiles._index import (
+    GroupStats,
+    cell,
+    distinguishing,
+    group_stats,
+    index,
+    index_rows,
+)
 from segmint.profiles._sizing import Sizing, no_members, sizing
 from segmint.profiles._survey import SurveyStats, survey_stats
 
@@ -83,8 +90,8 @@ class Profiles:
 def _share(stats: GroupStats, group: str, column: str) -> tuple[float | None, float | None]:
     if column not in stats.totals.columns:
         return None, None
-    value = float(stats.totals.at[group, column]) if group in stats.totals.index else 0.0
-    base = float(stats.totals.at[BASE, column])
+    value = cell(stats.totals, group, column) if group in stats.totals.index else 0.0
+    base = cell(stats.totals, BASE, column)
     return value, (value / base if base > 0 else None)
 
 
@@ -140,9 +147,9 @@ def _survey_part(survey: SurveyStats | None, group: str) -> dict[str, Any] | Non
     items = [
         {
             "item": c,
-            "group": float(survey.items.at[group, c]),
-            "base": float(survey.items.at[BASE, c]),
-            "index": index(float(survey.items.at[group, c]), float(survey.items.at[BASE, c])),
+            "group": cell(survey.items, group, c),
+            "base": cell(survey.items, BASE, c),
+            "index": index(cell(survey.items, group, c), cell(survey.items, BASE, c)),
         }
         for c in survey.items.columns
     ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -135,6 +136,14 @@ def distinguishing(
         keep.append(r)
     keep.sort(key=lambda r: (-abs(math.log(float(r["index"]) / 100.0)), str(r["field"])))  # type: ignore[arg-type]
     return keep[:top]
+
+
+def cell(frame: pd.DataFrame, row: str, column: str) -> float:
+    """One figure of a frame as a float (NaN when the row is missing)."""
+    if row not in frame.index:
+        return float("nan")
+    value: Any = frame.at[row, column]
+    return float(value)
 
 
 def _float(x: object) -> float | None:

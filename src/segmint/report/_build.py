@@ -32,6 +32,7 @@ from segmint.profiles import (
     trait_values,
     transitions,
 )
+from segmint.profiles._index import cell
 from segmint.profiles._transitions import snapshot_runs
 from segmint.project import Project
 from segmint.report import _charts as charts
@@ -129,13 +130,13 @@ def _overview(page: Page, found: Profiles, w: Words, currency: str) -> None:
     stats = found.stats.totals
     items = [(w["customers"], number(b.size, lang))]
     if "monetary" in stats.columns:
-        items.append((f"{w['revenue']} ({currency})", number(stats.at[BASE, "monetary"], lang)))
+        items.append((f"{w['revenue']} ({currency})", number(cell(stats, BASE, "monetary"), lang)))
     if "spend_365d" in stats.columns:
         items.append(
-            (f"{w['revenue_12m']} ({currency})", number(stats.at[BASE, "spend_365d"], lang))
+            (f"{w['revenue_12m']} ({currency})", number(cell(stats, BASE, "spend_365d"), lang))
         )
     if "clv" in stats.columns:
-        items.append((f"{w['clv_total']} ({currency})", number(stats.at[BASE, "clv"], lang)))
+        items.append((f"{w['clv_total']} ({currency})", number(cell(stats, BASE, "clv"), lang)))
     if b.survey and b.survey.get("respondents"):
         items.append((w["nps"], number(b.survey.get("nps"), lang)))
         items.append((w["respondents"], number(b.survey["respondents"], lang)))
@@ -301,7 +302,6 @@ def _card_html(page: Page, card: SegmentCard, w: Words, anchor: str) -> str:
         items = [
             r for r in card.canvas[section] if r["index"] is not None and r["group"] is not None
         ]
-        items.sort(key=lambda r: -abs(np.log(max(float(r["index"]), 1e-9) / 100)))
         lines = "".join(_row(_label(w, r), _figures(w, r), r["index"], lang) for r in items[:8])
         if section == "value" and card.survey:
             for it in card.survey["items"][:8]:

@@ -336,6 +336,8 @@ _TRAITS: dict[str, tuple[str, str, str, str]] = {
     "r": ("R score", "R-score", "R-poäng", "R-score"),
     "f": ("F score", "F-score", "F-poäng", "F-score"),
     "m": ("M score", "M-score", "M-poäng", "M-score"),
+    "last_deal_days": ("Days since the last deal", "Dage siden seneste handel",
+                       "Dagar sedan senaste affären", "Dager siden siste avtale"),
     "lead_score": ("Lead score", "Leadscore", "Leadpoäng", "Leadscore"),
     "cluster": ("Behavioural cluster", "Adfærdsklynge", "Beteendekluster", "Atferdsklynge"),
     "cluster_name": ("Behavioural cluster", "Adfærdsklynge", "Beteendekluster",

@@ -1,0 +1,126 @@
+"""``segmint report`` and ``segmint profile``: the file's content, languages, the CLI.
+
+(The report tests live beside the profile tests: they share the demo project with two runs.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from plotly.offline import get_plotlyjs
+from store_sql import raw
+from typer.testing import CliRunner
+
+from segmint.cli import app
+from segmint.project import Project
+from segmint.report import LANGUAGES, write_report
+from segmint.report._i18n import label_keys, words
+
+runner = CliRunner()
+
+
+def _lifecycle_stages(demo: Project) -> list[str]:
+    df = raw(demo, "select distinct lifecycle_stage from customer_traits "
+                   "where lifecycle_stage is not null")  # fmt: skip
+    return sorted(df["lifecycle_stage"])
+
+
+def test_the_report_holds_every_section_and_chart(demo: Project, tmp_path: Path) -> None:
+    demo.config.profiles.card_traits = ["lifecycle_stage", "no_such_trait"]
+    stages = _lifecycle_stages(demo)
+    result = write_report(demo, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert result.sections == [
+        "overview", "segments", "rfm", "clv-churn", "cards", "sizing", "transitions"
+    ]  # fmt: skip
+    kinds = [re.sub(r"^chart-\d+-", "", c) for c in result.charts]
+    rules = [s.name for s in demo.config.segments]
+    # one index chart per card that has members: the rule segments and each stage
+    sizes = raw(demo, "select segment, size from segment_sizes where run_id = "
+                      "(select max(run_id) from runs)").set_index("segment")["size"]  # fmt: skip
+    cards = sum(1 for s in rules if sizes[s] > 0) + len(stages)
+    assert sorted(kinds) == sorted(
+        ["segments", "rfm-grid", "rfm-cells", "clv", "clv-check", "churn", "churn-drivers",
+         "sizing", "sankey-rfm_family", "sankey-lifecycle_family", "sankey-tiers_family"]
+        + ["index"] * cards
+    )  # fmt: skip
+    for chart in result.charts:  # each chart: its div and the call that draws it
+        assert f'id="{chart}"' in html
+        assert f'document.getElementById("{chart}")' in html
+    # a card per lifecycle stage (the trait-value path clusters and macro segments take)
+    assert "Cards by Lifecycle stage" in html
+    for stage in stages:
+        assert f'id="card-lifecycle_stage={stage}"' in html
+    # self-contained: plotly.js inline, nothing fetched (the browser test proves it)
+    assert get_plotlyjs() in html
+    ours = html.replace(get_plotlyjs(), "")
+    assert "<script src" not in ours
+    assert not re.search(r"(src|href)=\"https?://", ours)
+
+
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        ("da", ["Segmentkort", "Bevægelser mellem segmenter", "FAKTA", "VÆRDI", "For smalt"]),
+        ("sv", ["Segmentkort", "Rörelser mellan segment", "FÖRSÄLJNING", "VÄRDE"]),
+        ("nb", ["Segmentkort", "Bevegelser mellom segmenter", "SALG", "VERDI"]),
+    ],
+)
+def test_the_report_speaks_the_language(
+    demo: Project, tmp_path: Path, lang: str, phrases: list[str]
+) -> None:
+    demo.config.profiles.min_customers = 10_000  # every segment too narrow: the flag shows
+    write_report(demo, tmp_path / "r.html", lang=lang)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in html
+    for phrase in phrases:
+        assert phrase in html
+    for english in ("Segment cards", "Movement between segments", "Share of revenue"):
+        assert english not in html
+
+
+def test_every_label_is_translated() -> None:
+    en = words("en")
+    for lang in LANGUAGES:
+        w = words(lang)
+        for key in label_keys():
+            assert w[key].strip(), (lang, key)
+            # placeholders survive translation
+            assert set(re.findall(r"{\w+}", w[key])) == set(re.findall(r"{\w+}", en[key]))
+    for lang in ("da", "sv", "nb"):
+        w = words(lang)
+        same = [k for k in label_keys() if w[k] == en[k]]
+        assert len(same) <= 8, (lang, same)  # NPS, Segment, Region, ... are the same word
+    assert words("da").trait("spend_90d") == "Køb (90 dage)"
+    assert words("sv").trait("email_opens_30d") == "Öppnade e-postutskick (30 dagar)"
+
+
+def test_cli_report_and_profile(demo: Project, tmp_path: Path) -> None:
+    root = str(demo.root)
+    demo.close()
+    out = tmp_path / "rapport.html"
+    r = runner.invoke(app, ["report", "-p", root, "--out", str(out), "--lang", "sv", "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["path"] == str(out)
+    assert out.exists()
+    assert got["lang"] == "sv"
+    r = runner.invoke(app, ["profile", "vip", "-p", root, "--json"])
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.stdout)["card"]
+    size = raw(demo, "select size from segment_sizes where segment = 'vip' "
+                     "order by run_id desc limit 1").iloc[0, 0]  # fmt: skip
+    assert card["size"] == size
+    assert card["group"] == {"name": "vip", "kind": "segment", "field": None, "value": None}
+    r = runner.invoke(app, ["profile", "vip", "--compare", "region=Hovedstaden", "-p", root])
+    assert r.exit_code == 0, r.output
+    for text in ("FACTS", "SALES", "VALUE", "What sets them apart", "vip vs region=Hovedstaden"):
+        assert text in r.stdout
+    r = runner.invoke(app, ["profile", "vipp", "-p", root])
+    assert r.exit_code == 1
+    assert "did you mean 'vip'" in r.output
+    r = runner.invoke(app, ["report", "-p", root, "--lang", "de"])
+    assert r.exit_code == 2
