@@ -169,14 +169,22 @@ def sankey(flows: list[dict[str, Any]], title: str, w: Words, none: str) -> go.F
         none if x == "(none)" else x for x in right
     ]
     fig = _fig(title, w, height=max(400, 30 * max(len(left), len(right))))
+    names = sorted({*left, *right})
+    color = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}  # same on both sides
     fig.add_sankey(
         arrangement="snap",
         node={"label": labels, "pad": 12, "thickness": 14,
-              "color": [PALETTE[i % len(PALETTE)] for i in range(len(labels))]},
+              "color": [color[x] for x in (*left, *right)]},
         link={
             "source": [left.index(f["from"]) for f in flows],
             "target": [len(left) + right.index(f["to"]) for f in flows],
             "value": [f["customers"] for f in flows],
+            "color": [_transparent(color[f["from"]]) for f in flows],
         },
     )  # fmt: skip
     return fig
+
+
+def _transparent(hex_color: str, alpha: float = 0.35) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
