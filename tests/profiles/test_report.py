@@ -124,3 +124,40 @@ def test_cli_report_and_profile(demo: Project, tmp_path: Path) -> None:
     assert "did you mean 'vip'" in r.output
     r = runner.invoke(app, ["report", "-p", root, "--lang", "de"])
     assert r.exit_code == 2
+
+
+@pytest.mark.slow
+def test_b2b_sizing_matches_companies_by_industry_and_size_band(tmp_path: Path) -> None:
+    """The B2B demo: companies per NACE code x size band, employees matched to the bands."""
+    import pandas as pd
+
+    from segmint import service
+    from segmint.profiles._project import profile
+
+    summary = service.build_demo(tmp_path / "b2b", customers=600, seed=3, b2b=True)
+    assert summary.report is not None
+    assert Path(summary.report).exists()
+    p = Project.open(tmp_path / "b2b")
+    try:
+        s = profile(p, "large_danish").card.sizing
+        run = raw(p, "select max(run_id) as r from runs").iloc[0, 0]
+        members = raw(p, f"select customer_id from segment_snapshots where run_id = '{run}' "
+                         "and segment = 'large_danish'")["customer_id"]  # fmt: skip
+        firms = raw(p, "select c.customer_id, c.nace_code, c.employees from customers c "
+                       "join identities i on i.customer_id = c.customer_id "
+                       "where i.person_id = c.customer_id")  # fmt: skip
+        market = raw(p, "select nace_code, size_band, companies from market_companies")
+    finally:
+        p.close()
+    bands = pd.cut(firms["employees"], [-1, 9, 49, 249, 10**9],
+                   labels=["0-9", "10-49", "50-249", "250+"])  # fmt: skip
+    firms["size_band"] = bands.astype(str)
+    cells = firms.groupby(["nace_code", "size_band"]).size().rename("customers").reset_index()
+    cells = cells.merge(market, on=["nace_code", "size_band"])
+    mine = firms[firms["customer_id"].isin(members)]
+    m = mine.groupby(["nace_code", "size_band"]).size().rename("n").reset_index().merge(cells)
+    like = (m["n"] * m["companies"] / m["customers"]).sum()
+    assert s is not None
+    assert s["matched"] == len(members) > 0
+    assert s["market"] == pytest.approx(like, rel=1e-12)
+    assert s["penetration"] == pytest.approx(len(members) / like, rel=1e-12)
