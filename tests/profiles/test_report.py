@@ -161,3 +161,15 @@ def test_b2b_sizing_matches_companies_by_industry_and_size_band(tmp_path: Path) 
     assert s["matched"] == len(members) > 0
     assert s["market"] == pytest.approx(like, rel=1e-12)
     assert s["penetration"] == pytest.approx(len(members) / like, rel=1e-12)
+
+
+def test_numbers_are_written_the_language_s_way() -> None:
+    from segmint.report._build import number, percent, signed
+
+    assert number(1234567.5, "en", 1) == "1,234,567.5"
+    assert number(1234567.5, "da", 1) == "1.234.567,5"
+    assert number(1234567.5, "sv", 1) == "1\u00a0234\u00a0567,5"
+    assert number(1234567.5, "nb") == "1\u00a0234\u00a0568"
+    assert percent(0.0626, "da") == "6,3\u00a0%"
+    assert signed(-1234, "da") == "−1.234"
+    assert signed(None, "en") == "–"

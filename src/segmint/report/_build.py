@@ -68,6 +68,13 @@ def number(x: float | int | None, lang: str, digits: int = 0) -> str:
     return text
 
 
+def signed(x: int | None, lang: str) -> str:
+    """A change with its sign: +1.234 / −56."""
+    if x is None:
+        return "–"
+    return ("+" if x > 0 else "−" if x < 0 else "±") + number(abs(x), lang)
+
+
 def percent(x: float | None, lang: str, digits: int = 1) -> str:
     return "–" if x is None else number(100 * x, lang, digits) + "\u00a0%"
 
@@ -168,7 +175,7 @@ def _segments(page: Page, found: Profiles, segs: list[str], w: Words) -> None:
                 percent(c.share, lang),
                 percent(c.revenue_share, lang),
                 percent(c.clv_share, lang),
-                "–" if change is None else f"{change:+,}",
+                signed(change, lang),
             ]
         )
     head = [w["segment"], w["size"], w["share_customers"], w["share_revenue"], w["share_clv"],
@@ -293,7 +300,7 @@ def _card_html(page: Page, card: SegmentCard, w: Words, anchor: str) -> str:
         facts.append((w["share_clv"], percent(card.clv_share, lang)))
     g = card.growth or {}
     if g.get("change") is not None:
-        facts.append((w["growth"], f"{g['change']:+,}"))
+        facts.append((w["growth"], signed(g["change"], lang)))
     if card.survey and card.survey.get("respondents"):
         facts.append((w["nps"], number(card.survey.get("nps"), lang)))
     html = f'<div class="card" id="{esc(anchor)}"><h3>{esc(title)}</h3>' + kpis(facts)
