@@ -239,6 +239,14 @@ def test_compare_puts_two_cards_side_by_side(demo: Project) -> None:
     assert gaps == sorted(gaps, reverse=True)
 
 
+def test_a_segment_compared_with_itself_is_counted_once(
+    demo: Project, cards: dict[str, SegmentCard]
+) -> None:
+    found = profile(demo, "vip", versus="vip")
+    assert found.card.size == found.other.size == cards["vip"].size  # type: ignore[union-attr]
+    assert {r["gap"] for r in found.comparison or []} <= {0.0, None}
+
+
 def test_transitions_equal_the_snapshots(demo: Project) -> None:
     runs = raw(demo, "select run_id from runs where status = 'succeeded' order by run_id")
     a, b = runs["run_id"].iloc[-2], runs["run_id"].iloc[-1]

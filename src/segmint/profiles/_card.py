@@ -166,6 +166,7 @@ def profiles(
 ) -> Profiles:
     """The cards of ``groups`` (and of the whole base), from one pass per figure kind."""
     settings = settings or ProfilesConfig()
+    groups = list(dict.fromkeys(groups))  # a group asked for twice is counted once
     members = pb.keep(membership(pb, groups), "profile_members")
     stats = group_stats(pb, members)
     survey = survey_stats(pb, members)

@@ -111,9 +111,9 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     ),
     "churn_drivers": (
         "What drives churn (drop in AUC when the driver is shuffled)",
-        "Det driver churn (fald i AUC, når driveren blandes)",
-        "Det här driver churn (minskning i AUC när drivern blandas)",
-        "Dette driver churn (fall i AUC når driveren stokkes)",
+        "Det, der driver churn (fald i AUC, når driveren blandes om)",
+        "Det som driver churn (lägre AUC när faktorn blandas om)",
+        "Det som driver churn (fall i AUC når driveren stokkes om)",
     ),
     "clv_check": (
         "CLV model check: orders in the holdout period per customer",
@@ -204,9 +204,9 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "companies": ("companies", "virksomheder", "företag", "virksomheter"),
     "market": (
         "Market like these",
-        "Marked af samme slags",
-        "Liknande marknad",
-        "Tilsvarende marked",
+        "Lignende i markedet",
+        "Liknande på marknaden",
+        "Tilsvarende i markedet",
     ),
     "penetration": ("Penetration", "Penetration", "Penetration", "Penetrasjon"),
     "headroom": (
@@ -254,7 +254,7 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
         "Bevegelser krever to kjøringer med lagrede øyeblikksbilder: kjør 'segmint run' igjen "
         "senere.",
     ),
-    "none": ("(none)", "(intet)", "(inget)", "(ingen)"),
+    "none": ("(none)", "(uden segment)", "(utan segment)", "(uten segment)"),
     "rfm_family": ("RFM segments", "RFM-segmenter", "RFM-segment", "RFM-segmenter"),
     "lifecycle_family": (
         "Lifecycle stages",
