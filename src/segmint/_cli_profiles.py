@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Segment card: size, value, growth, FACTS / SALES / VALUE, index vs the base."""
-        from segmint.profiles._project import profile as make
+        from segmint.profiles import profile as make
 
         _check_lang(lang)
         with cli._user_errors():

@@ -5,6 +5,8 @@ See docs/profiles.md.  Any group of customers can be profiled: a segment, a fami
 or the customers whose trait has a value (``cluster=3``).
 """
 
+from typing import Any
+
 from segmint.profiles._base import ProfileBase, profile_base
 from segmint.profiles._card import Profiles, SegmentCard, canvas_section, compare, profiles
 from segmint.profiles._config import MarketConfig, ProfilesConfig, demo_market
@@ -18,6 +20,7 @@ __all__ = [
     "Group",
     "GroupStats",
     "MarketConfig",
+    "Profile",
     "ProfileBase",
     "Profiles",
     "ProfilesConfig",
@@ -34,9 +37,20 @@ __all__ = [
     "membership",
     "parse_bands",
     "parse_group",
+    "profile",
     "profile_base",
     "profiles",
     "sizing",
     "trait_values",
     "transitions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``profile`` and ``Profile`` load the project layer on first use: ``segmint.config``
+    imports this package for its settings, and the project layer imports the config."""
+    if name in ("profile", "Profile"):
+        from segmint.profiles import _project
+
+        return getattr(_project, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
