@@ -107,6 +107,8 @@ def test_trait_group_is_profiled_like_a_segment(
     assert cell.size == card.size
     assert [r["index"] for r in cell.rows] == pytest.approx([r["index"] for r in card.rows])
     assert card.growth is None
+    assert card.distinguishing
+    assert all(r["field"] != "lifecycle_stage" for r in card.distinguishing)  # its definition
     assert cell.growth is not None
 
 

@@ -208,7 +208,12 @@ def _card(
         clv_share=clv_share,
         growth=_growth(pb, group) if key != BASE else None,
         canvas=_canvas(rows),
-        distinguishing=distinguishing(rows, top=settings.top_traits) if key != BASE else [],
+        # a trait group's own trait is its definition, not a finding
+        distinguishing=distinguishing(
+            [r for r in rows if r["field"] != group.field], top=settings.top_traits
+        )
+        if key != BASE
+        else [],
         survey=_survey_part(survey, key),
         sizing=s.to_dict() if s is not None else None,
         title=_title(pb, stats, group),
