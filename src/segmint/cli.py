@@ -204,7 +204,9 @@ def demo(
             if not err.is_terminal and not as_json:
                 err.print(f"  {message}")
 
-        summary = service.build_demo(folder, customers=customers, seed=seed, b2b=b2b, step=step)
+        summary = service.build_demo(
+            folder, customers=customers, seed=seed, b2b=b2b, step=step, report=True
+        )
     if as_json:
         _print_json(summary.to_dict())
         return

@@ -199,10 +199,10 @@ def build_demo(
     seed: int = 0,
     b2b: bool = False,
     step: Callable[[str], None] | None = None,
-    report: bool = True,
+    report: bool = False,
 ) -> DemoSummary:
     """Generate a Nordic demo company, write its messy exports, load them, resolve identities,
-    run it and write its report (``report.html``; ``report=False`` skips it).
+    run it, and with ``report`` write its report (``report.html``; ``segmint demo`` does).
 
     A folder that holds an earlier demo is rebuilt; any other existing project is refused.
     """

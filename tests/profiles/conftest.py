@@ -18,7 +18,7 @@ from segmint.project import Project
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("profiles") / "demo"
-    service.build_demo(root, customers=3000, seed=11, report=False)
+    service.build_demo(root, customers=3000, seed=11)
     p = Project.open(root)
     try:
         service.run(p, as_of="2026-10-15")

@@ -131,12 +131,16 @@ def test_b2b_sizing_matches_companies_by_industry_and_size_band(tmp_path: Path) 
     """The B2B demo: companies per NACE code x size band, employees matched to the bands."""
     import pandas as pd
 
-    from segmint import service
-    from segmint.profiles._project import profile
+    from segmint.profiles import profile
 
-    summary = service.build_demo(tmp_path / "b2b", customers=600, seed=3, b2b=True)
-    assert summary.report is not None
-    assert Path(summary.report).exists()
+    folder = tmp_path / "b2b"
+    r = runner.invoke(
+        app, ["demo", str(folder), "--customers", "600", "--seed", "3", "--b2b", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)["report"]
+    assert report == str(folder / "report.html")
+    assert "Market size and penetration" in Path(report).read_text(encoding="utf-8")
     p = Project.open(tmp_path / "b2b")
     try:
         s = profile(p, "large_danish").card.sizing
