@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from segmint import service
+from segmint import _cli_profiles, service
 from segmint.exceptions import SegmintError
 
 app = typer.Typer(
@@ -204,7 +204,9 @@ def demo(
             if not err.is_terminal and not as_json:
                 err.print(f"  {message}")
 
-        summary = service.build_demo(folder, customers=customers, seed=seed, b2b=b2b, step=step)
+        summary = service.build_demo(
+            folder, customers=customers, seed=seed, b2b=b2b, step=step, report=True
+        )
     if as_json:
         _print_json(summary.to_dict())
         return
@@ -257,6 +259,8 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
     out.print(fam)
     out.print(f"Planted truth: {summary.truth_dir}")
     out.print(f"Store: {summary.store}")
+    if summary.report:
+        out.print(f"Report: [bold]{summary.report}[/] (open it in a browser)")
     out.print(
         f"Next: segmint segments list -p {summary.project}; segmint members active_danes "
         f"-p {summary.project}; segmint customer ID -p {summary.project}"
@@ -532,6 +536,7 @@ def clv_fit(
 from segmint._cli_discovery import discover_app  # noqa: E402
 
 app.add_typer(discover_app, name="discover")
+_cli_profiles.register(app)
 
 
 def main() -> None:

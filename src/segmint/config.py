@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from segmint.discovery._config import DiscoveryConfig
 from segmint.exceptions import ConfigError
+from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
 from segmint.traits._config import TraitsConfig
@@ -248,6 +249,7 @@ class ProjectConfig(_Model):
     discovery: DiscoveryConfig = Field(
         default_factory=DiscoveryConfig, description="Clusters and macro segments (traits)"
     )
+    profiles: ProfilesConfig = Field(default_factory=ProfilesConfig, description="docs/profiles.md")
 
     @field_validator("segments")
     @classmethod

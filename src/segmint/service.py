@@ -167,6 +167,7 @@ class DemoSummary:
     quarantine_reasons: dict[str, int]
     identity: IdentityReport
     run: RunResult
+    report: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +182,7 @@ class DemoSummary:
             "quarantine_reasons": self.quarantine_reasons,
             "identity": self.identity.to_dict(),
             "run": self.run.to_dict(),
+            "report": self.report,
         }
 
 
@@ -198,8 +200,10 @@ def build_demo(
     seed: int = 0,
     b2b: bool = False,
     step: Callable[[str], None] | None = None,
+    report: bool = False,
 ) -> DemoSummary:
-    """Generate a Nordic demo company, write its messy exports, load them, resolve identities.
+    """Generate a Nordic demo company, write its messy exports, load them, resolve identities,
+    run it, and with ``report`` write its report (``report.html``; ``segmint demo`` does).
 
     A folder that holds an earlier demo is rebuilt; any other existing project is refused.
     """
@@ -242,6 +246,7 @@ def build_demo(
         say("Resolving identities")
         ident = identities(project)
         from segmint.demo._segments import B2B_SEGMENTS, B2C_SEGMENTS, DEMO_AS_OF
+        from segmint.profiles import demo_market
         from segmint.segments import parse_segments
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
@@ -254,6 +259,7 @@ def build_demo(
 
             project.config.models.wallet.enabled = True
             project.config.models.wallet.survey_column = SURVEY_COLUMN
+        project.config.profiles.market = demo_market(b2b)
         if b2b:
             from segmint.config import IcpRule
             from segmint.segments import parse_rule
@@ -269,6 +275,11 @@ def build_demo(
         project.save()
         say(f"Running traits, families and {len(project.config.segments)} segments")
         first_run = run(project)
+        if report:
+            say("Writing the report")
+            from segmint.report import write_report
+
+            report_path = write_report(project, root / "report.html").path
         reasons: dict[str, int] = {}
         for r in loads:
             for k, v in r.reasons.items():
@@ -284,6 +295,7 @@ def build_demo(
             quarantine_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
             identity=ident,
             run=first_run,
+            report=report_path if report else None,
         )
     finally:
         project.close()
