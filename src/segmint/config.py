@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from segmint.activation._config import ConsentConfig, DestinationConfig
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
@@ -217,6 +218,10 @@ class ProjectConfig(_Model):
         default_factory=ModelsConfig, description="Predictive models whose scores are traits"
     )
     runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
+    destinations: list[DestinationConfig] = Field(
+        default_factory=list, description="Where segments go (docs/activation.md)"
+    )
+    consent: ConsentConfig = Field(default_factory=ConsentConfig, description="Who may be exported")
 
     @field_validator("segments")
     @classmethod
