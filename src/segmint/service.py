@@ -114,7 +114,7 @@ def load(
     )
     from segmint.activation._erasure import reloaded
 
-    report.previously_erased = reloaded(project.engine, table)
+    report.previously_erased = reloaded(project.engine, table, report.load_id)
     project.config.upsert_source(
         SourceConfig(
             name=name,

@@ -123,6 +123,15 @@ def _identifiers(engine: Engine, ids: set[str]) -> dict[str, set[str]]:
     return found
 
 
+def _base_tables(engine: Engine) -> list[str]:
+    """The stored tables (views show what the tables hold; temporary ones are a process's)."""
+    rows = engine.con.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+        "AND table_catalog = current_database() AND table_schema = 'main' ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def _string_columns(engine: Engine, table: str) -> list[str]:
     schema = engine.table(table).schema()
     return [c for c, t in schema.items() if t.is_string()]
@@ -144,11 +153,13 @@ def forget(
     idents = _identifiers(engine, ids)
     tokens = sorted({v for vs in idents.values() for v in vs})
     id_list = sorted(ids)
-    tables = [t for t in engine.con.list_tables() if t not in OWN_TABLES and not t.startswith("_segmint_")]
+    tables = [t for t in _base_tables(engine) if t not in OWN_TABLES]
+    tables.sort(key=lambda t: t in SCRUBBED_TABLES)  # logs last: they quote what others held
     report = ErasureReport(uuid.uuid4().hex[:12], when, actor, len(ids))
     # JSON records (quarantine) name the person by their ids under an id key
     id_patterns = [f'"{c}": "{i}"' for c in PERSON_COLUMNS for i in id_list]
     id_patterns += [f'"{c}":"{i}"' for c in PERSON_COLUMNS for i in id_list]
+    scrub: set[str] = set()
     with engine.transaction():
         if engine.has_table("destination_members"):
             m = engine.table("destination_members")
@@ -172,13 +183,16 @@ def forget(
             if conds:
                 where = " OR ".join(conds)
                 removed = con.execute(f"SELECT count(*) FROM {q} WHERE {where}", params).fetchone()[0]
+                if removed and "value" in texts:  # a quarantined value is quoted in load reports
+                    quoted = con.execute(f"SELECT DISTINCT value FROM {q} WHERE {where}", params)
+                    scrub |= {str(r[0]) for r in quoted.fetchall() if r[0] and len(str(r[0])) > 3}
                 if removed:
                     con.execute(f"DELETE FROM {q} WHERE {where}", params)
                     report.rows_removed[table] = int(removed)
             if table in SCRUBBED_TABLES:
                 scrubbed = 0
                 for c in texts:
-                    for tok in [*tokens, *id_list]:
+                    for tok in sorted({*tokens, *id_list, *scrub}, key=len, reverse=True):
                         n = con.execute(
                             f"SELECT count(*) FROM {q} WHERE contains({_quote(c)}, ?)", [tok]
                         ).fetchone()[0]
@@ -217,13 +231,17 @@ def forget(
     return report
 
 
-def reloaded(engine: Engine, table: str) -> int:
-    """Rows of ``table`` whose id, email, phone, org or personal number belongs to an
-    erased person: someone loaded them again after ``segmint forget``."""
+def reloaded(engine: Engine, table: str, load_id: str | None = None) -> int:
+    """Rows of ``table`` (of load ``load_id`` only, when given) whose id, email, phone, org
+    or personal number belongs to an erased person: loaded again after ``segmint forget``."""
     if not engine.has_table(ERASURE_HASHES) or not engine.has_table(table):
         return 0
     salt = _salt(engine)
     t = engine.table(table)
+    if load_id is not None and engine.has_table("loads") and {"_source", "_loaded_at"} <= set(t.columns):
+        loads = engine.table("loads")
+        this = loads.filter(loads.load_id == load_id).select("source", "loaded_at")
+        t = t.semi_join(this, [t._source == this.source, t._loaded_at == this.loaded_at])
     known = engine.table(ERASURE_HASHES).select("hash")
     hashed = []
     for col, kind in [(c, "id") for c in PERSON_COLUMNS] + [(c, c) for c in IDENTIFIER_COLUMNS]:
