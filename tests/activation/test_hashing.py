@@ -94,3 +94,32 @@ def test_missing_and_impossible_values_hash_to_nothing() -> None:
     assert h.sha256_hex(h.email("  ")) is None
     assert h.meta_phone("12", "DK") is None
     assert h.meta_hashes()["email"] is None
+
+
+def test_the_vectorised_files_apply_the_same_rules() -> None:
+    import pyarrow as pa
+
+    from segmint.activation._audiences import hashed_table
+
+    people = [
+        (" Søren@Example.DK ", "+4526123456", "Søren", "Ø. Larsen", "DK-8000", "Århus C", "DK"),
+        ("John_Smith@gmail.com", "(650)555-1212", " Mary  Ann ", "O'Brien", "94025-1234", "Menlo Park", "us"),
+        (None, "26 12 34 57", "정", "Valéry", None, None, None),
+        ("a@b.se", None, None, None, "123 45", "Göteborg", "SE"),
+        (None, None, "Only", None, None, None, "DK"),  # nothing to match on: left out
+    ]  # fmt: skip
+    names = ["email", "phone", "first_name", "last_name", "postal_code", "city", "country"]
+    rows = pa.table({n: [p[i] for p in people] for i, n in enumerate(names)})
+    for kind, one in (("meta_audience", h.meta_hashes), ("google_audience", h.google_hashes)):
+        got = hashed_table(rows, kind, "DK").to_pylist()
+        expected = [
+            one(email_=e, phone=ph, first_name=f, last_name=la, zip_=z, city=c, country=cc)
+            if kind == "meta_audience"
+            else one(email_=e, phone=ph, first_name=f, last_name=la, zip_=z, country=cc)
+            for e, ph, f, la, z, c, cc in people[:4]
+        ]
+        if kind == "google_audience":  # the file's country is the row's, or the default
+            expected[2]["Country"] = "DK"
+        else:
+            expected[2]["country"] = sha("dk")
+        assert got == expected, kind

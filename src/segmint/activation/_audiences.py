@@ -3,7 +3,8 @@
 LinkedIn's matched-audience templates take company name, website, email domain and
 country (companies) or email, names, company and country (contacts), in clear: LinkedIn
 hashes on upload.  Meta and Google get identifiers normalised and SHA-256 hashed per
-their published rules (:mod:`segmint.activation._hashing`).
+their published rules (:mod:`segmint.activation._hashing`); a member without an email,
+a phone or both names is left out (nothing to match on).
 
 Full mode writes one file.  Delta mode writes ``<name>-add.csv`` (entered) and
 ``<name>-remove.csv`` (exited: the identifiers to take out of the audience).  Files are
@@ -57,31 +58,6 @@ def _get(r: Row, key: str) -> Any:
     return None if value is None else str(value)
 
 
-def meta_row(r: Row, country: str) -> Row:
-    return h.meta_hashes(
-        email_=_get(r, "email"),
-        phone=_get(r, "phone"),
-        first_name=_get(r, "first_name"),
-        last_name=_get(r, "last_name"),
-        zip_=_get(r, "postal_code"),
-        city=_get(r, "city"),
-        country=_get(r, "country"),
-        default_country=country,
-    )
-
-
-def google_row(r: Row, country: str) -> Row:
-    return h.google_hashes(
-        email_=_get(r, "email"),
-        phone=_get(r, "phone"),
-        first_name=_get(r, "first_name"),
-        last_name=_get(r, "last_name"),
-        zip_=_get(r, "postal_code"),
-        country=_get(r, "country"),
-        default_country=country,
-    )
-
-
 def linkedin_company_row(r: Row, country: str) -> Row:
     email = _get(r, "email")
     email_domain = email.rsplit("@", 1)[1].lower() if email and "@" in email else None
@@ -104,8 +80,6 @@ def linkedin_contact_row(r: Row, country: str) -> Row:
 
 
 BUILDERS: dict[str, tuple[Callable[[Row, str], Row], tuple[str, ...]]] = {
-    "meta_audience": (meta_row, ("email", "phone", "fn", "ln", "zip", "ct", "country")),
-    "google_audience": (google_row, ("Email", "Phone", "First Name", "Last Name", "Country", "Zip")),
     "linkedin_companies": (
         linkedin_company_row,
         ("companyname", "companywebsite", "companyemaildomain", "companycountry"),
@@ -115,13 +89,67 @@ BUILDERS: dict[str, tuple[Callable[[Row, str], Row], tuple[str, ...]]] = {
         ("email", "firstname", "lastname", "employeecompany", "country"),
     ),
 }
+HASHED = {"meta_audience": h.META_SQL, "google_audience": h.GOOGLE_SQL}
+_E164 = r"^\+[1-9][0-9]{5,14}$"
+
+
+def _prepared(rows: pa.Table, country: str) -> pa.Table:
+    """The columns the hashing SQL reads: phones in E.164 (the store keeps them so; others
+    are parsed one by one with phonenumbers), the country code or the default."""
+    n = rows.num_rows
+
+    def col(name: str) -> pa.Array | pa.ChunkedArray:
+        return rows.column(name).cast(pa.string()) if name in rows.column_names else pa.nulls(n, pa.string())
+
+    cc = pc.utf8_upper(pc.utf8_trim_whitespace(col("country")))
+    cc = pc.fill_null(pc.if_else(pc.equal(cc, ""), pa.scalar(None, pa.string()), cc), country.upper())
+    phone = col("phone")
+    ok = pc.fill_null(pc.match_substring_regex(phone, _E164), True)
+    if not pc.all(ok).as_py():
+        values, where = phone.to_pylist(), cc.to_pylist()
+        fixed = [v if good else h.e164(v, c) for v, good, c in zip(values, ok.to_pylist(), where, strict=True)]
+        phone = pa.array(fixed, pa.string())
+    return pa.table(
+        {
+            "email": col("email"),
+            "phone": phone,
+            "first_name": col("first_name"),
+            "last_name": col("last_name"),
+            "postal_code": col("postal_code"),
+            "city": col("city"),
+            "cc": cc,
+        }
+    )
+
+
+def hashed_table(rows: pa.Table, kind: str, country: str = "DK") -> pa.Table:
+    """Meta or Google file for ``rows``: the rules of :mod:`segmint.activation._hashing`,
+    applied as one SQL statement in a private in-memory DuckDB (vectorised; the rows
+    never touch the store)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("r", _prepared(rows, country))
+        out = con.execute(HASHED[kind]).to_arrow_table()
+    finally:
+        con.close()
+    first, second = out.column_names[0], out.column_names[1]
+    fn, ln = out.column_names[2], out.column_names[3]
+    usable = pc.or_(
+        pc.or_(pc.is_valid(out.column(first)), pc.is_valid(out.column(second))),
+        pc.and_(pc.is_valid(out.column(fn)), pc.is_valid(out.column(ln))),
+    )
+    return out.filter(usable)
 
 
 def audience_table(rows: pa.Table, kind: str, country: str = "DK") -> pa.Table:
     """The platform's file for ``rows``: one line per member with anything to match on."""
+    if kind in HASHED:
+        return hashed_table(rows, kind, country)
     build, header = BUILDERS[kind]
     out = [build(r, country) for r in rows.to_pylist()]
-    out = [r for r in out if any(v is not None for k, v in r.items() if k not in ("Country",))]
+    out = [r for r in out if any(v is not None for v in r.values())]
     return pa.table({c: pa.array([r[c] for r in out], pa.string()) for c in header})
 
 

@@ -102,7 +102,12 @@ def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
         )
         parts.append(ids.group_by("_pid").agg(owner=ids.owner.min()))
     if "owner" in base.columns:
-        has_any = int(base.filter(base.owner.notnull()).limit(1).count().execute())
+        raw = engine.table("customers") if engine.has_table("customers") else None
+        has_any = (
+            raw is not None
+            and "owner" in raw.columns
+            and int(raw.filter(raw.owner.notnull()).limit(1).count().execute())
+        )
         if has_any or parts:
             parts.append(base.select(_pid=base.customer_id.cast("string"), owner=base.owner.cast("string")))
     if not parts:
