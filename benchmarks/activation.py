@@ -151,7 +151,9 @@ def main() -> None:
           f"active_90d {first.segments['active_90d'].size:,}")  # fmt: skip
 
     # (a) CSV
-    dest = DestinationConfig(name="csv", kind="csv", channels=["email"], path=str(out / "segmint.csv"))
+    dest = DestinationConfig(
+        name="csv", kind="csv", channels=["email"], path=str(out / "segmint.csv")
+    )
     seg_s, report = timed(lambda: export_segment(project, "everyone", dest))
     rows = report.rows_sent
     table = export_segment(project, "everyone", dest.model_copy(update={"kind": "parquet",
@@ -204,7 +206,8 @@ def main() -> None:
           f"(entered {r.entered:,}, exited {r.exited:,}); delta sync {delta.entered:,} entered + "
           f"{delta.exited:,} exited in {delta_s:.1f} s, {sink.batches} batches, "
           f"bad signatures {sink.bad}")  # fmt: skip
-    assert delta.entered == r.entered and delta.exited == r.exited
+    assert delta.entered == r.entered
+    assert delta.exited == r.exited
     assert sink.records == initial.entered + delta.entered + delta.exited
     project.close()
 

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 import typer
 
-_Project = Annotated[Path, typer.Option("--project", "-p", help="Project folder.", show_default=False)]
+_Project = Annotated[
+    Path, typer.Option("--project", "-p", help="Project folder.", show_default=False)
+]
 _Json = Annotated[bool, typer.Option("--json", help="Print results as JSON.")]
 _Actor = Annotated[
     str | None, typer.Option(help="Who exports, for the audit log (default: the OS user).")
@@ -32,7 +34,9 @@ def export(
         list[str] | None,
         typer.Option(help="Ad hoc: consent channel(s) members must have (email, sms, ...)."),
     ] = None,
-    mode: Annotated[str | None, typer.Option(help="full or delta (default: the destination's).")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="full or delta (default: the destination's).")
+    ] = None,
     actor: _Actor = None,
     project: _Project = Path("."),
     as_json: _Json = False,
@@ -56,8 +60,12 @@ def export(
                 if out_file is None or fmt not in ("csv", "xlsx", "parquet"):
                     raise typer.BadParameter("--format csv|xlsx|parquet needs --out FILE")
                 dest = DestinationConfig.model_validate(
-                    {"name": f"adhoc-{fmt}", "kind": fmt, "path": str(out_file.resolve()),
-                     "channels": channel}  # fmt: skip
+                    {
+                        "name": f"adhoc-{fmt}",
+                        "kind": fmt,
+                        "path": str(out_file.resolve()),
+                        "channels": channel,
+                    }
                 )
             chosen: Literal["full", "delta"] | None = mode  # type: ignore[assignment]
             report = export_segment(proj, segment, dest, mode=chosen, actor=actor)
@@ -72,7 +80,11 @@ def export(
     )
     out.print(
         f"  members {report.members:,}, suppressed {report.suppressed:,}"
-        + (f", entered {report.entered:,}, exited {report.exited:,}" if report.mode == "delta" else "")
+        + (
+            f", entered {report.entered:,}, exited {report.exited:,}"
+            if report.mode == "delta"
+            else ""
+        )
     )
     for reason, n in report.suppressed_by_reason.items():
         out.print(f"    {reason}: {n:,}")
@@ -119,7 +131,9 @@ def forget(
     from segmint.activation._audit import default_actor
     from segmint.cli import _print_json, _user_errors, out
 
-    if not yes and not typer.confirm(f"Erase customer {customer_id} everywhere? This cannot be undone"):
+    if not yes and not typer.confirm(
+        f"Erase customer {customer_id} everywhere? This cannot be undone"
+    ):
         raise typer.Exit(1)
     with _user_errors():
         proj = service.open_project(project)

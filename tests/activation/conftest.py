@@ -79,7 +79,9 @@ def make_project(root: Path, customers: list[dict[str, Any]]) -> Project:
          "amount": "100"}
         for i, c in enumerate(customers)
     ]  # fmt: skip
-    path = write_csv(root / "orders.csv", orders, ["order_id", "customer_id", "order_date", "amount"])
+    path = write_csv(
+        root / "orders.csv", orders, ["order_id", "customer_id", "order_date", "amount"]
+    )
     service.load(project, "transactions", path, source="shop")
     return project
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from segmint.activation import DestinationConfig
+from segmint.cli import app
 from segmint.project import Project
 
 from .conftest import all_granted, customer, load_consents, make_project, run
-from segmint.cli import app
 
 runner = CliRunner()
 
@@ -22,8 +22,9 @@ def test_export_exports_forget_and_run_syncs(tmp_path: Path) -> None:
     p = make_project(tmp_path / "p", rows)
     load_consents(p, all_granted([r["customer_id"] for r in rows if r["customer_id"] != "C0004"]))
     p.config.destinations = [
-        DestinationConfig(name="crm", kind="hubspot_contacts", segments=["big"], mode="delta",
-                          path="out/crm.csv"),  # fmt: skip
+        DestinationConfig(
+            name="crm", kind="hubspot_contacts", segments=["big"], mode="delta", path="out/crm.csv"
+        ),
     ]
     p.save()
     run(p)  # segmint run syncs the configured destination after publishing
@@ -35,7 +36,8 @@ def test_export_exports_forget_and_run_syncs(tmp_path: Path) -> None:
     root = str(tmp_path / "p")
     out_file = tmp_path / "adhoc.csv"
     r = runner.invoke(app, ["export", "big", "--format", "csv", "--out", str(out_file),
-                            "--channel", "email", "--actor", "mette", "--project", root, "--json"])  # fmt: skip
+                            "--channel", "email", "--actor", "mette", "--project", root,
+                            "--json"])  # fmt: skip
     assert r.exit_code == 0, r.output
     report = json.loads(r.output)
     assert (report["rows_sent"], report["suppressed_by_reason"]) == (4, {"no_consent:email": 1})
@@ -43,18 +45,22 @@ def test_export_exports_forget_and_run_syncs(tmp_path: Path) -> None:
         assert {row["customer_id"] for row in csv.DictReader(f)} == synced
 
     r = runner.invoke(app, ["export", "big", "--to", "nope", "--project", root])
-    assert r.exit_code == 1 and "no destination 'nope'" in r.output
+    assert r.exit_code == 1
+    assert "no destination 'nope'" in r.output
 
     r = runner.invoke(app, ["exports", "--project", root, "--json"])
     log = json.loads(r.output)
     assert [(e["destination"], e["actor"]) for e in log][:1] == [("adhoc-csv", "mette")]
     assert {e["destination"] for e in log} == {"adhoc-csv", "crm"}
 
-    r = runner.invoke(app, ["forget", "C0002", "--yes", "--actor", "dpo", "--project", root, "--json"])
+    r = runner.invoke(
+        app, ["forget", "C0002", "--yes", "--actor", "dpo", "--project", root, "--json"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["destinations"] == ["adhoc-csv", "crm"]  # who got him
     with Project.open(root) as p2:
         c = p2.engine.table("customers")
         assert "C0002" not in set(c.customer_id.to_pyarrow().to_pylist())
     r = runner.invoke(app, ["forget", "C0002", "--yes", "--project", root])
-    assert r.exit_code == 1 and "no customer 'C0002'" in r.output
+    assert r.exit_code == 1
+    assert "no customer 'C0002'" in r.output

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -86,7 +85,9 @@ def _kinds(url: str, channel: str) -> list[DestinationConfig]:
         DestinationConfig(name="hs-c", kind="hubspot_contacts", channels=ch),
         DestinationConfig(name="hs-co", kind="hubspot_companies", channels=ch),
         DestinationConfig(name="sf", kind="salesforce_leads", channels=ch),
-        DestinationConfig(name="map", kind="crm_mapping", channels=ch, columns={"id": "customer_id"}),
+        DestinationConfig(
+            name="map", kind="crm_mapping", channels=ch, columns={"id": "customer_id"}
+        ),
         DestinationConfig(name="li-co", kind="linkedin_companies", channels=ch),
         DestinationConfig(name="li-c", kind="linkedin_contacts", channels=ch),
         DestinationConfig(name="meta", kind="meta_audience", channels=ch),
@@ -197,7 +198,9 @@ def check_every_kind(
     lines += [f";26 {int(c[1:]) // 100:02d} {int(c[1:]) % 100:02d} 00" for c in listed_phones]
     opt_out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     project.config.consent.require_granted = require_granted
-    project.config.consent.suppression_lists = [SuppressionList(name="robinson", path="robinson.csv")]
+    project.config.consent.suppression_lists = [
+        SuppressionList(name="robinson", path="robinson.csv")
+    ]
 
     def latest(cid: str, ch: str) -> bool | None:
         events = sorted(histories[IDS.index(cid)].get(ch, []), key=lambda e: (e[1], e[0]))

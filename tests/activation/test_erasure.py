@@ -31,15 +31,22 @@ def _build(root: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     load_consents(p, all_granted(["C0001", "W9", "C0002", "C0003", "C0004"]))
     run(p)
     run(p)
-    export_segment(p, "big", DestinationConfig(name="crm", kind="csv", channels=["email"], mode="delta"))
+    export_segment(
+        p, "big", DestinationConfig(name="crm", kind="csv", channels=["email"], mode="delta")
+    )
     monkeypatch.setenv("SEGMINT_WEBHOOK_SECRET", "k")
-    hook = DestinationConfig(name="hook", kind="webhook", url="http://127.0.0.1:9/", channels=["email"],
+    hook = DestinationConfig(name="hook", kind="webhook", url="http://127.0.0.1:9/",
+                             channels=["email"],
                              max_attempts=1, timeout_seconds=0.5)  # fmt: skip
     with pytest.raises(DeliveryError):
         export_segment(p, "big", hook)  # leaves a pending batch holding him
     # tables other modules add: any person-id column is covered
-    p.engine.write("account_owners", pa.table({"customer_id": ["C0001", "C0002"], "owner": ["a", "b"]}))
-    p.engine.write("uplift_scores", pa.table({"person_id": ["C0001", "C0003"], "score": [0.3, 0.1]}))
+    p.engine.write(
+        "account_owners", pa.table({"customer_id": ["C0001", "C0002"], "owner": ["a", "b"]})
+    )
+    p.engine.write(
+        "uplift_scores", pa.table({"person_id": ["C0001", "C0003"], "score": [0.3, 0.1]})
+    )
     return p
 
 
@@ -61,7 +68,9 @@ def _snapshot(p: Project) -> dict[str, pa.Table]:
     return tables
 
 
-def test_forget_leaves_no_trace_in_any_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forget_leaves_no_trace_in_any_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = _build(tmp_path / "p", monkeypatch)
     before = _cells(p)
     for trace in ("C0001", "W9", "person1@example.dk", "Zacharias"):  # the test is meaningful
@@ -87,15 +96,22 @@ def test_forget_leaves_no_trace_in_any_table(tmp_path: Path, monkeypatch: pytest
     owners = p.engine.table("account_owners").to_pyarrow().to_pylist()
     assert owners == [{"customer_id": "C0002", "owner": "b"}]
     log = p.engine.table(ERASURES).to_pyarrow().to_pylist()
-    assert len(log) == 1 and log[0]["actor"] == "dpo"
+    assert len(log) == 1
+    assert log[0]["actor"] == "dpo"
     # the next export does not send him, and the pending batch no longer holds him
-    r = export_segment(p, "big", DestinationConfig(name="crm", kind="csv", channels=["email"], mode="delta"))
+    r = export_segment(
+        p, "big", DestinationConfig(name="crm", kind="csv", channels=["email"], mode="delta")
+    )
     assert (r.entered, r.exited) == (0, 0)
 
     # a later load of the same person is flagged (by salted hashes, not by stored data)
-    again = service.load(p, "customers", write_csv(tmp_path / "again.csv", [PERSON], FIELDS), source="crm")
+    again = service.load(
+        p, "customers", write_csv(tmp_path / "again.csv", [PERSON], FIELDS), source="crm"
+    )
     assert again.previously_erased == 1
-    other = service.load(p, "customers", write_csv(tmp_path / "o.csv", [customer(5, 1)], FIELDS), source="x")
+    other = service.load(
+        p, "customers", write_csv(tmp_path / "o.csv", [customer(5, 1)], FIELDS), source="x"
+    )
     assert other.previously_erased == 0
     with pytest.raises(CustomerNotFoundError):
         forget(p.engine, "NOBODY", actor="dpo")

@@ -41,7 +41,9 @@ def _read(path: str, encoding: str = "utf-8", delimiter: str = ",") -> list[dict
 
 
 def test_csv_semicolon_cp1252_for_excel(project: Project) -> None:
-    d = DestinationConfig(name="excel", kind="csv", channels=["email"], delimiter=";", encoding="cp1252")
+    d = DestinationConfig(
+        name="excel", kind="csv", channels=["email"], delimiter=";", encoding="cp1252"
+    )
     report = export_segment(project, "big", d)
     raw = Path(report.location).read_bytes()
     assert "Søren".encode("cp1252") in raw
@@ -49,7 +51,8 @@ def test_csv_semicolon_cp1252_for_excel(project: Project) -> None:
     assert {r["customer_id"] for r in rows} == BIG
     soren = next(r for r in rows if r["customer_id"] == "C0006")
     assert (soren["first_name"], soren["last_name"], soren["city"]) == ("Søren", "Ærø", "Århus")
-    assert soren["email"] == "person6@example.dk" and soren["phone"] == "+4526000600"
+    assert soren["email"] == "person6@example.dk"
+    assert soren["phone"] == "+4526000600"
 
 
 def test_csv_utf8_sig_has_a_bom_and_a_column_subset(project: Project) -> None:
@@ -82,7 +85,9 @@ def test_xlsx_and_parquet_read_back(project: Project) -> None:
     header, body = values[0], values[1:]
     assert {r[header.index("customer_id")] for r in body} == BIG
     assert next(r for r in body if r[0] == "C0006")[header.index("first_name")] == "Søren"
-    p = export_segment(project, "big", DestinationConfig(name="pq", kind="parquet", channels=["email"]))
+    p = export_segment(
+        project, "big", DestinationConfig(name="pq", kind="parquet", channels=["email"])
+    )
     t = pq.read_table(p.location)
     assert set(t.column("customer_id").to_pylist()) == BIG
     assert t.column("employees").type == pa.int64()
@@ -114,12 +119,17 @@ def test_owner_column_from_account_owners(tmp_path: Path) -> None:
     p.engine.write(
         "account_owners", pa.table({"customer_id": ["C0000", "C0001"], "owner": ["anna", "bo"]})
     )
-    for kind, column in (("hubspot_contacts", "Contact owner"), ("hubspot_companies", "Company owner"),
+    for kind, column in (("hubspot_contacts", "Contact owner"),
+                         ("hubspot_companies", "Company owner"),
                          ("salesforce_leads", "Lead Owner")):  # fmt: skip
-        r = export_segment(p, "big", DestinationConfig(name=kind.replace("_", "-"), kind=kind, channels=["email"]))
+        r = export_segment(
+            p, "big", DestinationConfig(name=kind.replace("_", "-"), kind=kind, channels=["email"])
+        )
         got = {row["segmint ID"]: row[column] for row in _read(r.location)}
         assert got == {"C0000": "anna", "C0001": "bo", "C0002": "", "C0003": ""}, kind
-    sf = _read(export_segment(p, "big", DestinationConfig(name="sf2", kind="salesforce_leads")).location)
+    sf = _read(
+        export_segment(p, "big", DestinationConfig(name="sf2", kind="salesforce_leads")).location
+    )
     assert next(r for r in sf if r["segmint ID"] == "C0003")["Company"] == "[not provided]"
     mapping = DestinationConfig(
         name="own", kind="crm_mapping", channels=["email"],
@@ -131,22 +141,43 @@ def test_owner_column_from_account_owners(tmp_path: Path) -> None:
 
 
 def test_audience_files(project: Project) -> None:
-    meta = _read(export_segment(project, "big", DestinationConfig(name="meta", kind="meta_audience")).location)
+    meta = _read(
+        export_segment(
+            project, "big", DestinationConfig(name="meta", kind="meta_audience")
+        ).location
+    )
     assert list(meta[0]) == ["email", "phone", "fn", "ln", "zip", "ct", "country"]
-    assert {r["email"] for r in meta} == {sha256_hex(f"person{c[1:].lstrip('0')}@example.dk") for c in BIG}
+    assert {r["email"] for r in meta} == {
+        sha256_hex(f"person{c[1:].lstrip('0')}@example.dk") for c in BIG
+    }
     soren = next(r for r in meta if r["email"] == sha256_hex("person6@example.dk"))
     assert soren["phone"] == sha256_hex("4526000600")
-    assert soren["fn"] == sha256_hex("søren") and soren["ct"] == sha256_hex("århus")
+    assert soren["fn"] == sha256_hex("søren")
+    assert soren["ct"] == sha256_hex("århus")
     assert soren["country"] == sha256_hex("dk")
-    google = _read(export_segment(project, "big", DestinationConfig(name="g", kind="google_audience")).location)
+    google = _read(
+        export_segment(project, "big", DestinationConfig(name="g", kind="google_audience")).location
+    )
     assert list(google[0]) == ["Email", "Phone", "First Name", "Last Name", "Country", "Zip"]
     soren = next(r for r in google if r["Email"] == sha256_hex("person6@example.dk"))
-    assert (soren["Phone"], soren["Country"], soren["Zip"]) == (sha256_hex("+4526000600"), "DK", "8000")
-    li = _read(export_segment(project, "big", DestinationConfig(name="li", kind="linkedin_companies")).location)
+    assert (soren["Phone"], soren["Country"], soren["Zip"]) == (
+        sha256_hex("+4526000600"),
+        "DK",
+        "8000",
+    )
+    li = _read(
+        export_segment(
+            project, "big", DestinationConfig(name="li", kind="linkedin_companies")
+        ).location
+    )
     assert list(li[0]) == ["companyname", "companywebsite", "companyemaildomain", "companycountry"]
     assert {r["companyname"] for r in li} == {f"Firma {int(c[1:])} ApS" for c in BIG}
     assert {r["companyemaildomain"] for r in li} == {"example.dk"}
-    lc = _read(export_segment(project, "big", DestinationConfig(name="lc", kind="linkedin_contacts")).location)
+    lc = _read(
+        export_segment(
+            project, "big", DestinationConfig(name="lc", kind="linkedin_contacts")
+        ).location
+    )
     assert {r["email"] for r in lc} == {f"person{int(c[1:])}@example.dk" for c in BIG}
 
 
@@ -176,7 +207,12 @@ def test_destinations_round_trip_through_segmint_yaml(tmp_path: Path) -> None:
         {
             "destinations": [
                 {"name": "crm", "kind": "hubspot_contacts", "segments": ["big"], "mode": "delta"},
-                {"name": "hook", "kind": "webhook", "url": "https://example.org/in", "channels": ["email"]},
+                {
+                    "name": "hook",
+                    "kind": "webhook",
+                    "url": "https://example.org/in",
+                    "channels": ["email"],
+                },
             ],
             "consent": {"suppression_lists": [{"name": "robinson", "path": "robinson.csv"}]},
         }

@@ -15,7 +15,8 @@ def sha(s: str) -> str:
 
 # Meta Marketing API, "Customer information parameters": input -> expected SHA-256
 META_EXAMPLES = [
-    (h.email, "John_Smith@gmail.com", "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"),
+    (h.email, "John_Smith@gmail.com",
+     "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"),
     (h.meta_name, "Mary", "6915771be1c5aa0c886870b6951b03d7eafc121fea0e80a5ea83beb7c449f4ec"),
     (h.meta_name, "정", "8fa8cd9c440be61d0151429310034083132b35975c4bea67fdd74158eb51db14"),
     (h.meta_name, "Valéry", "08e1996b5dd49e62a4b4c010d44e4345592a863bb9f8e3976219bac29417149c"),
@@ -103,7 +104,8 @@ def test_the_vectorised_files_apply_the_same_rules() -> None:
 
     people = [
         (" Søren@Example.DK ", "+4526123456", "Søren", "Ø. Larsen", "DK-8000", "Århus C", "DK"),
-        ("John_Smith@gmail.com", "(650)555-1212", " Mary  Ann ", "O'Brien", "94025-1234", "Menlo Park", "us"),
+        ("John_Smith@gmail.com", "(650)555-1212", " Mary  Ann ", "O'Brien", "94025-1234",
+         "Menlo Park", "us"),
         (None, "26 12 34 57", "정", "Valéry", None, None, None),
         ("a@b.se", None, None, None, "123 45", "Göteborg", "SE"),
         (None, None, "Only", None, None, None, "DK"),  # nothing to match on: left out

@@ -23,9 +23,10 @@ from .conftest import all_granted, customer, load_consents, load_customers, make
 pytestmark = pytest.mark.postgres
 
 PG_BIN = next(
-    (p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True) if (p / "initdb").exists()),
+    (p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+     if (p / "initdb").exists()),
     None,
-) if Path("/usr/lib/postgresql").exists() else None  # fmt: skip
+)  # fmt: skip
 
 
 def _free_port() -> int:
@@ -52,16 +53,34 @@ def postgres_dsn() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     subprocess.run(
-        _as_server_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                         "-E", "UTF8"]),  # fmt: skip
-        check=True, capture_output=True, env=env, cwd=root,
-    )  # fmt: skip
+        _as_server_user(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=root,
+    )
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
-                         str(root / "log"), "-w", "start"]),  # fmt: skip
-        check=True, capture_output=True, env=env, cwd=root,
-    )  # fmt: skip
+        _as_server_user(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=root,
+    )
     try:
         yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
     finally:
@@ -89,7 +108,9 @@ def test_full_then_delta_into_a_real_table(
     p = make_project(tmp_path / "p", rows)
     load_consents(p, all_granted([r["customer_id"] for r in rows if r["customer_id"] != "C0005"]))
     run(p)
-    full = DestinationConfig(name="dw", kind="postgres", channels=["email"], table="segment_members")
+    full = DestinationConfig(
+        name="dw", kind="postgres", channels=["email"], table="segment_members"
+    )
     report = export_segment(p, "big", full)
     got = _rows(postgres_dsn, "segment_members")
     assert set(got) == {f"C{i:04d}" for i in range(5)}  # C0005 has no consent
@@ -106,11 +127,15 @@ def test_full_then_delta_into_a_real_table(
     p.close()
 
 
-def test_a_failing_database_leaves_the_sync_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_database_leaves_the_sync_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from segmint.activation import DeliveryError
     from segmint.activation._audit import export_log, synced_members
 
-    monkeypatch.setenv("SEGMINT_POSTGRES_DSN", f"host=127.0.0.1 port={_free_port()} user=x connect_timeout=2")
+    monkeypatch.setenv(
+        "SEGMINT_POSTGRES_DSN", f"host=127.0.0.1 port={_free_port()} user=x connect_timeout=2"
+    )
     p = make_project(tmp_path / "p", [customer(1, 100)])
     load_consents(p, all_granted(["C0001"]))
     run(p)

@@ -107,7 +107,8 @@ def test_failures_timeouts_and_a_crash_lose_no_batch(
 
     def checked(self: Ledger, number: int) -> None:
         sync = self.pending()
-        assert sync is not None and f"{sync.sync_id}-{number}" in rec.acked, number
+        assert sync is not None
+        assert f"{sync.sync_id}-{number}" in rec.acked, number
         cursor_moves.append(number)
         original(self, number)
 
@@ -118,7 +119,8 @@ def test_failures_timeouts_and_a_crash_lose_no_batch(
         export_segment(project, "big", dest)
     ledger = Ledger(project.engine, "hook")
     pending = ledger.pending()
-    assert pending is not None and pending.next_batch == 2  # not past the failed batch
+    assert pending is not None
+    assert pending.next_batch == 2
     assert cursor_moves == [0, 1]
     assert export_log(project.engine)[0]["status"] == "pending"
     # nothing is marked synced until every batch is delivered
@@ -165,6 +167,8 @@ def test_missing_secret_is_a_clear_error(project: Project, monkeypatch: pytest.M
     from segmint.exceptions import ConfigError
 
     monkeypatch.delenv("SEGMINT_WEBHOOK_SECRET")
-    dest = DestinationConfig(name="h", kind="webhook", url="http://127.0.0.1:9/", channels=["email"])
+    dest = DestinationConfig(
+        name="h", kind="webhook", url="http://127.0.0.1:9/", channels=["email"]
+    )
     with pytest.raises(ConfigError, match="SEGMINT_WEBHOOK_SECRET"):
         export_segment(project, "big", dest)

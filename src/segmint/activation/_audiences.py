@@ -99,15 +99,24 @@ def _prepared(rows: pa.Table, country: str) -> pa.Table:
     n = rows.num_rows
 
     def col(name: str) -> pa.Array | pa.ChunkedArray:
-        return rows.column(name).cast(pa.string()) if name in rows.column_names else pa.nulls(n, pa.string())
+        return (
+            rows.column(name).cast(pa.string())
+            if name in rows.column_names
+            else pa.nulls(n, pa.string())
+        )
 
     cc = pc.utf8_upper(pc.utf8_trim_whitespace(col("country")))
-    cc = pc.fill_null(pc.if_else(pc.equal(cc, ""), pa.scalar(None, pa.string()), cc), country.upper())
+    cc = pc.fill_null(
+        pc.if_else(pc.equal(cc, ""), pa.scalar(None, pa.string()), cc), country.upper()
+    )
     phone = col("phone")
     ok = pc.fill_null(pc.match_substring_regex(phone, _E164), True)
     if not pc.all(ok).as_py():
         values, where = phone.to_pylist(), cc.to_pylist()
-        fixed = [v if good else h.e164(v, c) for v, good, c in zip(values, ok.to_pylist(), where, strict=True)]
+        fixed = [
+            v if good else h.e164(v, c)
+            for v, good, c in zip(values, ok.to_pylist(), where, strict=True)
+        ]
         phone = pa.array(fixed, pa.string())
     return pa.table(
         {

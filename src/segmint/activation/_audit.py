@@ -117,11 +117,14 @@ def _stamped(ids: ir.Table, destination: str, segment: str, run_id: str) -> ir.T
     )
 
 
-def _replace(engine: Engine, name: str, destination: str, segment: str, new: ir.Table | None) -> None:
+def _replace(
+    engine: Engine, name: str, destination: str, segment: str, new: ir.Table | None
+) -> None:
     if engine.has_table(name):
         if engine.name == "duckdb":  # a DELETE: the table is not rewritten on every sync
             engine.con.con.execute(
-                f'DELETE FROM "{name}" WHERE destination = ? AND segment = ?', [destination, segment]
+                f'DELETE FROM "{name}" WHERE destination = ? AND segment = ?',
+                [destination, segment],
             )
         else:
             m = engine.table(name)
@@ -133,12 +136,20 @@ def _replace(engine: Engine, name: str, destination: str, segment: str, new: ir.
 
 def set_synced(engine: Engine, destination: str, segment: str, run_id: str, ids: ir.Table) -> None:
     """``destination`` now holds exactly ``ids`` for ``segment``."""
-    _replace(engine, DESTINATION_MEMBERS, destination, segment, _stamped(ids, destination, segment, run_id))
+    _replace(
+        engine,
+        DESTINATION_MEMBERS,
+        destination,
+        segment,
+        _stamped(ids, destination, segment, run_id),
+    )
 
 
 def set_pending(engine: Engine, destination: str, segment: str, run_id: str, ids: ir.Table) -> None:
     """What ``destination`` will hold once its pending sync is delivered."""
-    _replace(engine, PENDING_MEMBERS, destination, segment, _stamped(ids, destination, segment, run_id))
+    _replace(
+        engine, PENDING_MEMBERS, destination, segment, _stamped(ids, destination, segment, run_id)
+    )
 
 
 def promote_pending(engine: Engine, destination: str, segment: str, run_id: str) -> None:

@@ -76,9 +76,11 @@ def read_suppression_list(spec: SuppressionList, root: Path) -> dict[str, set[st
     out: dict[str, set[str]] = {"email": set(), "phone": set(), "org_number": set()}
     if not lines:
         return out
-    dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t") if any(
-        d in lines[0] for d in ",;\t"
-    ) else None
+    dialect = (
+        csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+        if any(d in lines[0] for d in ",;\t")
+        else None
+    )
     rows = list(csv.reader(lines, dialect)) if dialect else [[ln.strip()] for ln in lines]
     aliases = {"email": "email", "e-mail": "email", "mail": "email", "phone": "phone",
                "telefon": "phone", "mobil": "phone", "tlf": "phone", "org_number": "org_number",
@@ -139,8 +141,9 @@ def blocked(
                 if found and key in records.columns:
                     listed = ibis.memtable({"_v": sorted(found)}, schema={"_v": "string"})
                     hits.append(
-                        records.semi_join(listed, records[key].cast("string") == listed._v)
-                        .select(customer_id="_pid")
+                        records.semi_join(listed, records[key].cast("string") == listed._v).select(
+                            customer_id="_pid"
+                        )
                     )
             if hits:
                 part(ibis.union(*hits).distinct(), f"suppression_list:{spec.name}", 1)
@@ -155,15 +158,25 @@ def blocked(
     if latest is not None:
         w = latest.filter(~latest.granted)
         part(w.filter(w.channel == "profiling").select("customer_id"), "profiling_withdrawn", 3)
-        for i, ch in enumerate(wanted):
-            part(w.filter(w.channel == ch).select("customer_id"), f"withdrawn:{ch}", 4 + i)
+        for i, wanted_ch in enumerate(wanted):
+            part(
+                w.filter(w.channel == wanted_ch).select("customer_id"),
+                f"withdrawn:{wanted_ch}",
+                4 + i,
+            )
     if config.require_granted:
         for i, ch in enumerate(channels):
             if latest is None:
                 granted = ibis.memtable({"customer_id": []}, schema={"customer_id": "string"})
             else:
-                granted = latest.filter(latest.granted & (latest.channel == ch)).select("customer_id")
-            part(members.anti_join(granted, "customer_id").select("customer_id"), f"no_consent:{ch}", 20 + i)
+                granted = latest.filter(latest.granted & (latest.channel == ch)).select(
+                    "customer_id"
+                )
+            part(
+                members.anti_join(granted, "customer_id").select("customer_id"),
+                f"no_consent:{ch}",
+                20 + i,
+            )
     if not parts:
         return ibis.memtable(
             {"customer_id": [], "reason": []}, schema={"customer_id": "string", "reason": "string"}

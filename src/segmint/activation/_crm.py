@@ -83,7 +83,9 @@ def domain_of(website: str | None, email: str | None = None) -> str | None:
 def _with_derived(rows: pa.Table, kind: str) -> pa.Table:
     n = rows.num_rows
     if kind == "hubspot_companies":
-        websites = rows.column("website").to_pylist() if "website" in rows.column_names else [None] * n
+        websites = (
+            rows.column("website").to_pylist() if "website" in rows.column_names else [None] * n
+        )
         emails = rows.column("email").to_pylist()
         rows = rows.append_column(
             "domain", pa.array([domain_of(w, e) for w, e in zip(websites, emails, strict=True)])

@@ -92,7 +92,9 @@ def _person_ids(engine: Engine, given: str) -> set[str]:
     ids = {given}
     if engine.has_table("identities"):
         t = engine.table("identities")
-        pid = t.filter((t.customer_id.cast("string") == given) | (t.person_id.cast("string") == given))
+        pid = t.filter(
+            (t.customer_id.cast("string") == given) | (t.person_id.cast("string") == given)
+        )
         persons = set(pid.person_id.cast("string").to_pyarrow().to_pylist())
         if persons:
             same = t.filter(t.person_id.cast("string").isin(list(persons)))
@@ -101,7 +103,10 @@ def _person_ids(engine: Engine, given: str) -> set[str]:
         t = engine.table("contact_identities")
         cols = t.columns
         if "contact_person_id" in cols:
-            hit = t.filter((t.contact_id.cast("string") == given) | (t.contact_person_id.cast("string") == given))
+            hit = t.filter(
+                (t.contact_id.cast("string") == given)
+                | (t.contact_person_id.cast("string") == given)
+            )
             persons = set(hit.contact_person_id.cast("string").to_pyarrow().to_pylist())
             if persons:
                 same = t.filter(t.contact_person_id.cast("string").isin(list(persons)))
@@ -170,7 +175,8 @@ def forget(
             cols = engine.table(table).columns
             person_cols = [c for c in cols if c in PERSON_COLUMNS]
             texts = [c for c in _string_columns(engine, table) if c not in person_cols]
-            conds, params = [], []
+            conds: list[str] = []
+            params: list[str | list[str]] = []
             for c in person_cols:
                 conds.append(f"CAST({_quote(c)} AS VARCHAR) IN (SELECT unnest(?))")
                 params.append(id_list)
@@ -182,7 +188,9 @@ def forget(
             removed = 0
             if conds:
                 where = " OR ".join(conds)
-                removed = con.execute(f"SELECT count(*) FROM {q} WHERE {where}", params).fetchone()[0]
+                removed = con.execute(f"SELECT count(*) FROM {q} WHERE {where}", params).fetchone()[
+                    0
+                ]
                 if removed and "value" in texts:  # a quarantined value is quoted in load reports
                     quoted = con.execute(f"SELECT DISTINCT value FROM {q} WHERE {where}", params)
                     scrub |= {str(r[0]) for r in quoted.fetchall() if r[0] and len(str(r[0])) > 3}
@@ -238,7 +246,11 @@ def reloaded(engine: Engine, table: str, load_id: str | None = None) -> int:
         return 0
     salt = _salt(engine)
     t = engine.table(table)
-    if load_id is not None and engine.has_table("loads") and {"_source", "_loaded_at"} <= set(t.columns):
+    if (
+        load_id is not None
+        and engine.has_table("loads")
+        and {"_source", "_loaded_at"} <= set(t.columns)
+    ):
         loads = engine.table("loads")
         this = loads.filter(loads.load_id == load_id).select("source", "loaded_at")
         t = t.semi_join(this, [t._source == this.source, t._loaded_at == this.loaded_at])

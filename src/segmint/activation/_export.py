@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -32,14 +31,16 @@ from segmint.activation._config import DestinationConfig
 from segmint.activation._consent import blocked
 from segmint.activation._destination import Destination, ExportBatch, destination_for
 from segmint.activation._ledger import Ledger
-from segmint.activation._members import segment_members, profiles
+from segmint.activation._members import profiles, segment_members
 from segmint.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from segmint.engine import Engine
     from segmint.project import Project
 
-AUDIENCE_KINDS = frozenset({"meta_audience", "google_audience", "linkedin_companies", "linkedin_contacts"})
+AUDIENCE_KINDS = frozenset(
+    {"meta_audience", "google_audience", "linkedin_companies", "linkedin_contacts"}
+)
 ExportReport = audit.ExportReport
 
 
@@ -91,7 +92,11 @@ def export_segment(
         The destination did not take the rows; the export is logged as failed (a webhook's
         as pending: the next export resumes it) and the destination's membership is kept.
     """
-    dest = destination if isinstance(destination, DestinationConfig) else find_destination(project, destination)
+    dest = (
+        destination
+        if isinstance(destination, DestinationConfig)
+        else find_destination(project, destination)
+    )
     engine = project.engine
     plugin = plugin or destination_for(dest.kind)
     when = (now or datetime.now(UTC)).replace(tzinfo=None)
@@ -121,7 +126,9 @@ def export_segment(
             names,
         )
         counts = block.group_by("reason").agg(n=block.count()).to_pyarrow().to_pylist()
-        report.suppressed_by_reason = {r["reason"]: int(r["n"]) for r in sorted(counts, key=lambda r: r["reason"])}
+        report.suppressed_by_reason = {
+            r["reason"]: int(r["n"]) for r in sorted(counts, key=lambda r: r["reason"])
+        }
         report.suppressed = sum(report.suppressed_by_reason.values())
         profile = profiles(engine).rename(_pid="customer_id")
         allowed = members.anti_join(block, "customer_id")
@@ -146,7 +153,9 @@ def export_segment(
                 with engine.transaction():
                     ledger.start(segment=segment, run_id=run_id, mode=mode, rows=_changes(out),
                                  batch_size=dest.batch_size, now=when)  # fmt: skip
-                    audit.set_pending(engine, dest.name, segment, run_id, allowed.select("customer_id"))
+                    audit.set_pending(
+                        engine, dest.name, segment, run_id, allowed.select("customer_id")
+                    )
             delivery = plugin.deliver(batch)
         except Exception as e:
             report.status = "pending" if ledger is not None and ledger.pending() else "failed"

@@ -70,7 +70,9 @@ def _as_text(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def write_csv(table: pa.Table, path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> None:
+def write_csv(
+    table: pa.Table, path: Path, *, delimiter: str = ",", encoding: str = "utf-8"
+) -> None:
     """``table`` as CSV with a header; empty cells for nulls."""
     options = pacsv.WriteOptions(include_header=True, delimiter=delimiter, quoting_style="needed")
     table = _as_text(table)
@@ -88,7 +90,9 @@ def write_csv(table: pa.Table, path: Path, *, delimiter: str = ",", encoding: st
         tmp.write_bytes(data)
 
 
-def _encoding_error(table: pa.Table, path: Path, encoding: str, e: UnicodeEncodeError) -> InputError:
+def _encoding_error(
+    table: pa.Table, path: Path, encoding: str, e: UnicodeEncodeError
+) -> InputError:
     bad = e.object[e.start : e.end]
     for name in table.column_names:
         values = table.column(name).to_pylist()
@@ -141,9 +145,7 @@ def select_fields(batch: ExportBatch, default: tuple[str, ...] = FILE_FIELDS) ->
     """The columns a plain file gets: the destination's ``columns`` (output column ->
     field), or the default fields; ``change`` too in delta mode."""
     rows = batch.rows
-    columns = dict(batch.destination.columns) or {
-        c: c for c in default if c in rows.column_names
-    }
+    columns = dict(batch.destination.columns) or {c: c for c in default if c in rows.column_names}
     if batch.mode == "delta":
         columns["change"] = "change"
     return mapped(rows, columns, name=batch.destination.name)

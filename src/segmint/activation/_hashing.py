@@ -176,7 +176,7 @@ SELECT {_sha(_email_sql("email"))} AS email,
        {_sha("substr(phone, 2)")} AS phone,
        {_sha(_meta_name_sql("first_name"))} AS fn,
        {_sha(_meta_name_sql("last_name"))} AS ln,
-       {_sha(f"CASE WHEN cc = 'US' THEN left(z, 5) ELSE z END")} AS zip,
+       {_sha("CASE WHEN cc = 'US' THEN left(z, 5) ELSE z END")} AS zip,
        {_sha(_meta_name_sql("city"))} AS ct,
        {_sha("lower(cc)")} AS country
 FROM (SELECT *, regexp_replace(lower(postal_code), '[ \\t\\n\\r\\f\\v-]', '', 'g') AS z

@@ -93,7 +93,9 @@ class Ledger:
         sync_id = uuid.uuid4().hex
         n = rows.num_rows
         records = [
-            json.dumps({k: v for k, v in r.items() if v is not None}, default=str, ensure_ascii=False)
+            json.dumps(
+                {k: v for k, v in r.items() if v is not None}, default=str, ensure_ascii=False
+            )
             for r in rows.to_pylist()
         ]
         outbox = pa.table(
@@ -141,7 +143,9 @@ class Ledger:
         assert sync is not None, "no pending sync"
         o = self.engine.table(OUTBOX)
         mine = o.filter(
-            (o.destination == self.destination) & (o.sync_id == sync.sync_id) & (o.batch_no == number)
+            (o.destination == self.destination)
+            & (o.sync_id == sync.sync_id)
+            & (o.batch_no == number)
         ).order_by("seq")
         records = [json.loads(r) for r in mine.record.to_pyarrow().to_pylist()]
         return Batch(number, sync.batches, f"{sync.sync_id}-{number}", records)
@@ -149,7 +153,8 @@ class Ledger:
     def acknowledge(self, number: int) -> None:
         """The destination accepted batch ``number``: the cursor moves past it."""
         sync = self.pending()
-        assert sync is not None and sync.next_batch == number, "batches are acknowledged in order"
+        if sync is None or sync.next_batch != number:
+            raise RuntimeError(f"batch {number} acknowledged out of order")
         with self.engine.transaction():
             self._write_cursor(PendingSync(**{**sync.__dict__, "next_batch": number + 1}))
 

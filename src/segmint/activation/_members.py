@@ -39,7 +39,9 @@ PROFILE_FIELDS: dict[str, str] = {
 WEBSITE_COLUMNS = ("website", "domain", "hjemmeside")
 
 
-def segment_members(engine: Engine, segment: str, run_id: str | None = None) -> tuple[str, ir.Table]:
+def segment_members(
+    engine: Engine, segment: str, run_id: str | None = None
+) -> tuple[str, ir.Table]:
     """``(run_id, members)``: the members (customer_id) of ``segment`` at the latest run."""
     run_id = run_id or last_successful_run(engine)
     if run_id is None:
@@ -98,7 +100,8 @@ def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
         persons = _persons(engine)
         ids = ao.left_join(persons, ao[key].cast("string") == persons.customer_id)
         ids = ids.select(
-            _pid=ibis.coalesce(ids.person_id, ids[key].cast("string")), owner=ids.owner.cast("string")
+            _pid=ibis.coalesce(ids.person_id, ids[key].cast("string")),
+            owner=ids.owner.cast("string"),
         )
         parts.append(ids.group_by("_pid").agg(owner=ids.owner.min()))
     if "owner" in base.columns:
@@ -109,7 +112,9 @@ def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
             and int(raw.filter(raw.owner.notnull()).limit(1).count().execute())
         )
         if has_any or parts:
-            parts.append(base.select(_pid=base.customer_id.cast("string"), owner=base.owner.cast("string")))
+            parts.append(
+                base.select(_pid=base.customer_id.cast("string"), owner=base.owner.cast("string"))
+            )
     if not parts:
         return None
     if len(parts) == 1:

@@ -39,7 +39,9 @@ class PostgresTable:
             import psycopg
             from psycopg import sql
         except ImportError:  # pragma: no cover
-            raise ConfigError("the postgres destination needs psycopg: pip install 'psycopg[binary]'") from None
+            raise ConfigError(
+                "the postgres destination needs psycopg: pip install 'psycopg[binary]'"
+            ) from None
         d = batch.destination
         dsn = os.environ.get(d.dsn_env)
         if not dsn:
@@ -65,15 +67,22 @@ class PostgresTable:
                         "NOT NULL, {}, synced_at timestamptz NOT NULL DEFAULT now(), "
                         "PRIMARY KEY (segment, customer_id))"
                     ).format(
-                        table, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f)) for f in fields)
+                        table,
+                        sql.SQL(", ").join(
+                            sql.SQL("{} text").format(sql.Identifier(f)) for f in fields
+                        ),
                     )
                 )
                 if batch.mode == "full":
-                    cur.execute(sql.SQL("DELETE FROM {} WHERE segment = %s").format(table), [batch.segment])
+                    cur.execute(
+                        sql.SQL("DELETE FROM {} WHERE segment = %s").format(table), [batch.segment]
+                    )
                 ids = [*exited_ids, *entered.column("customer_id").to_pylist()]
                 if ids and batch.mode == "delta":
                     cur.execute(
-                        sql.SQL("DELETE FROM {} WHERE segment = %s AND customer_id = ANY(%s)").format(table),
+                        sql.SQL(
+                            "DELETE FROM {} WHERE segment = %s AND customer_id = ANY(%s)"
+                        ).format(table),
                         [batch.segment, [str(i) for i in ids]],
                     )
                 copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -91,5 +100,9 @@ def _text_rows(rows: pa.Table, fields: list[str]) -> list[list[Any]]:
     cols = [rows.column("customer_id").cast(pa.string()).to_pylist()]
     for f in fields:
         col = rows.column(f)
-        cols.append(col.cast(pa.string()).to_pylist() if not pa.types.is_string(col.type) else col.to_pylist())
+        cols.append(
+            col.cast(pa.string()).to_pylist()
+            if not pa.types.is_string(col.type)
+            else col.to_pylist()
+        )
     return [list(r) for r in zip(*cols, strict=True)]
