@@ -82,7 +82,7 @@ def prepare(customers: int, work: Path, store: Path) -> Project:
     folder = work / f"activation-{customers}"
     if not (folder / "store.duckdb").exists():
         folder.mkdir(parents=True, exist_ok=True)
-        if (store / "store.duckdb").exists():
+        if (store / "store.duckdb").exists() and (store / "segmint.yaml").exists():
             t0 = time.perf_counter()
             shutil.copy2(store / "store.duckdb", folder / "store.duckdb")
             shutil.copy2(store / "segmint.yaml", folder / "segmint.yaml")
@@ -154,6 +154,9 @@ def main() -> None:
     dest = DestinationConfig(
         name="csv", kind="csv", channels=["email"], path=str(out / "segmint.csv")
     )
+    t0 = time.perf_counter()
+    export_segment(project, "everyone", dest)  # the first export after a run stores profiles
+    first_s = time.perf_counter() - t0
     seg_s, report = timed(lambda: export_segment(project, "everyone", dest))
     rows = report.rows_sent
     table = export_segment(project, "everyone", dest.model_copy(update={"kind": "parquet",
@@ -168,7 +171,8 @@ def main() -> None:
     frame = arrow.to_pandas()
     pandas_s, _ = timed(lambda: frame.to_csv(out / "pandas.csv", index=False), repeat=1)
     size = os.path.getsize(report.location) / 1e6
-    print(f"(a) CSV, {rows:,} rows ({size:.0f} MB): segmint export {seg_s:.2f} s "
+    print(f"(a) CSV, {rows:,} rows ({size:.0f} MB): first export after the run {first_s:.2f} s "
+          f"(builds the run's profiles); segmint export {seg_s:.2f} s "
           f"(goal <= 3 s: {'met' if seg_s <= 3 else 'NOT met'}); DuckDB COPY of the same rows "
           f"{duck_s:.2f} s ({seg_s / duck_s:.2f}x); pandas to_csv {pandas_s:.2f} s "
           f"({seg_s / pandas_s:.2f}x)")  # fmt: skip

@@ -57,7 +57,7 @@ def test_export_exports_forget_and_run_syncs(tmp_path: Path) -> None:
         app, ["forget", "C0002", "--yes", "--actor", "dpo", "--project", root, "--json"]
     )
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["destinations"] == ["adhoc-csv", "crm"]  # who got him
+    assert json.loads(r.output)["destinations"] == ["crm"]  # the delta destination held him
     with Project.open(root) as p2:
         c = p2.engine.table("customers")
         assert "C0002" not in set(c.customer_id.to_pyarrow().to_pylist())

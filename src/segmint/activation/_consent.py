@@ -153,7 +153,7 @@ def blocked(
                 hit = records.filter(flag).select(customer_id="_pid").distinct()
                 part(hit, "do_not_contact", 2)
 
-    latest = _latest_consents(engine)
+    latest = _latest_consents(engine, [*channels, "profiling"])
     wanted = [c for c in dict.fromkeys(channels) if c != "profiling"]
     if latest is not None:
         w = latest.filter(~latest.granted)
@@ -186,12 +186,13 @@ def blocked(
     return first
 
 
-def _latest_consents(engine: Engine) -> ir.Table | None:
+def _latest_consents(engine: Engine, channels: list[str]) -> ir.Table | None:
     """``(customer_id = person id, channel, granted)``: each person's latest consent per
     channel (a withdrawal wins a tie)."""
     if not engine.has_table("consents"):
         return None
     c = engine.table("consents")
+    c = c.filter(c.channel.cast("string").isin(sorted(set(channels))))
     persons = _persons(engine).rename(_cid="customer_id", _pid="person_id")
     j = c.left_join(persons, c.customer_id.cast("string") == persons._cid)
     j = j.select(

@@ -8,8 +8,8 @@ Every export, whatever its destination, goes through :func:`export_segment`:
 3. in delta mode, the remaining members are compared with what the destination holds
    after its last successful sync: who entered and who exited;
 4. the destination receives only these rows (an :class:`ExportBatch`), never the store;
-5. only when it succeeded, the destination's membership is updated; every attempt is
-   written to the audit log.
+5. only when it succeeded, the destination's membership is updated (for destinations that
+   sync deltas, and webhooks); every attempt is written to the audit log.
 
 A webhook's sync is first stored in its ledger, so a failed or interrupted one is resumed
 (same batches, same idempotency keys) by the next export to that destination.
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 AUDIENCE_KINDS = frozenset(
     {"meta_audience", "google_audience", "linkedin_companies", "linkedin_contacts"}
 )
+STATEFUL_KINDS = frozenset({"webhook", "postgres"})
 ExportReport = audit.ExportReport
 
 
@@ -130,21 +131,25 @@ def export_segment(
             r["reason"]: int(r["n"]) for r in sorted(counts, key=lambda r: r["reason"])
         }
         report.suppressed = sum(report.suppressed_by_reason.values())
-        profile = profiles(engine).rename(_pid="customer_id")
+        profile = profiles(engine, run_id).rename(_pid="customer_id")
+        # who the destination holds is tracked for deltas: when it syncs deltas, and for the
+        # systems that keep what they got (webhook, database table); a full file export
+        # replaces its file and needs no second copy of the segment in the store
+        tracked = mode == "delta" or dest.mode == "delta" or dest.kind in STATEFUL_KINDS
         allowed = members.anti_join(block, "customer_id")
+        if tracked:
+            allowed = _keep(engine, allowed, "export_allowed", names)
         kept = allowed.left_join(profile, allowed.customer_id == profile._pid).drop("_pid")
-        kept = kept.order_by("customer_id")
         if mode == "full":
             out = kept.to_pyarrow()
             report.entered = out.num_rows
         else:
-            allowed = _keep(engine, allowed, "export_allowed", names)
             before = audit.synced_members(engine, dest.name, segment)
             entered = kept.anti_join(before, "customer_id").to_pyarrow()
             gone = before.anti_join(allowed, "customer_id")
             if dest.kind in AUDIENCE_KINDS:  # the identifiers to remove someone by
                 gone = gone.left_join(profile, gone.customer_id == profile._pid).drop("_pid")
-            exited = gone.order_by("customer_id").to_pyarrow()
+            exited = gone.to_pyarrow()
             report.entered, report.exited = entered.num_rows, exited.num_rows
             out = _stack(entered, exited)
         batch = ExportBatch(dest, segment, run_id, mode, out, when, project.root, ledger)
@@ -169,7 +174,10 @@ def export_segment(
                 audit.promote_pending(engine, dest.name, segment, run_id)
                 ledger.clear()
             else:
-                audit.set_synced(engine, dest.name, segment, run_id, allowed.select("customer_id"))
+                if tracked:
+                    audit.set_synced(
+                        engine, dest.name, segment, run_id, allowed.select("customer_id")
+                    )
             audit.record(engine, report)
     return report
 

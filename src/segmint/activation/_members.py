@@ -1,8 +1,9 @@
 """Who is in a segment, and what an export says about each member (the profile).
 
-Members come from the snapshot of the latest successful run.  The profile is one row per
-person: the customer attributes merged across the person's records (the same merge the
-traits use), plus the owner
+Members come from the snapshot of the latest successful run (one row per member: a
+snapshot is distinct per run and segment).  The profile is one row per person: the
+customer attributes merged across the person's records (the same merge the traits use),
+stored once per run, plus the owner
 (from ``account_owners``, written by owner assignment, else the customers' ``owner``
 field) and the website (an extra ``website``/``domain`` column of customers) when the
 store has them.
@@ -19,6 +20,7 @@ from segmint.runs import last_successful_run
 from segmint.segments import _snapshots as snapshots
 
 ACCOUNT_OWNERS = "account_owners"
+PROFILES = "export_profiles"
 PROFILE_FIELDS: dict[str, str] = {
     "customer_type": "string",
     "first_name": "string",
@@ -52,7 +54,7 @@ def segment_members(
     found = members.filter(members.segment == segment)
     if not int(found.limit(1).count().execute()) and not _known_segment(engine, run_id, segment):
         raise SegmentNotFoundError(f"no segment {segment!r} in run {run_id}")
-    return run_id, found.select(customer_id=found.customer_id.cast("string")).distinct()
+    return run_id, found.select(customer_id=found.customer_id.cast("string"))
 
 
 def _known_segment(engine: Engine, run_id: str, segment: str) -> bool:
@@ -66,22 +68,42 @@ def _persons(engine: Engine) -> ir.Table:
     return person_map(engine)
 
 
-def profiles(engine: Engine) -> ir.Table:
-    """One row per person: ``customer_id`` (the person id) and the profile fields."""
+def profiles(engine: Engine, run_id: str) -> ir.Table:
+    """One row per person: ``customer_id`` (the person id) and the profile fields.
+
+    The merged attributes are stored once per run in ``export_profiles`` (the first export
+    after a run builds them; every later export of that run reads them), so the contact
+    data an export sends is as of the run its members come from.  Owners are read at
+    export time (owner assignment may run after the run).
+    """
+    out = _stored_profiles(engine, run_id)
+    owner = _owners(engine, out)
+    out = out.drop("_owner_field")
+    if owner is not None:
+        out = out.left_join(owner, out.customer_id == owner._pid).drop("_pid")
+    return out
+
+
+def _stored_profiles(engine: Engine, run_id: str) -> ir.Table:
+    if engine.has_table(PROFILES):
+        t = engine.table(PROFILES)
+        if int(t.filter(t._run_id == run_id).limit(1).count().execute()):
+            return t.filter(t._run_id == run_id).drop("_run_id")
     from segmint.traits._attributes import customer_attributes
 
     base = customer_attributes(engine)
     cols: dict[str, ir.Value] = {"customer_id": base.customer_id.cast("string")}
     for name, dtype in PROFILE_FIELDS.items():
         cols[name] = base[name].cast(dtype) if name in base.columns else ibis.null().cast(dtype)
+    cols["_owner_field"] = (
+        base.owner.cast("string") if "owner" in base.columns else ibis.null("string")
+    )
     out = base.select(**cols)
-    owner = _owners(engine, base)
-    if owner is not None:
-        out = out.left_join(owner, out.customer_id == owner._pid).drop("_pid")
     website = _websites(engine)
     if website is not None:
         out = out.left_join(website, out.customer_id == website._wid).drop("_wid")
-    return out
+    engine.write(PROFILES, out.mutate(_run_id=ibis.literal(run_id, type="string")))
+    return engine.table(PROFILES).drop("_run_id")
 
 
 def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
@@ -104,7 +126,7 @@ def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
             owner=ids.owner.cast("string"),
         )
         parts.append(ids.group_by("_pid").agg(owner=ids.owner.min()))
-    if "owner" in base.columns:
+    if "_owner_field" in base.columns:
         raw = engine.table("customers") if engine.has_table("customers") else None
         has_any = (
             raw is not None
@@ -112,9 +134,7 @@ def _owners(engine: Engine, base: ir.Table) -> ir.Table | None:
             and int(raw.filter(raw.owner.notnull()).limit(1).count().execute())
         )
         if has_any or parts:
-            parts.append(
-                base.select(_pid=base.customer_id.cast("string"), owner=base.owner.cast("string"))
-            )
+            parts.append(base.select(_pid=base.customer_id, owner=base._owner_field))
     if not parts:
         return None
     if len(parts) == 1:
