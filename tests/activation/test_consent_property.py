@@ -203,8 +203,9 @@ def check_every_kind(
     ]
 
     def latest(cid: str, ch: str) -> bool | None:
-        events = sorted(histories[IDS.index(cid)].get(ch, []), key=lambda e: (e[1], e[0]))
-        return events[-1][0] if events else None  # a withdrawal wins a tie (False sorts first)
+        # the latest event decides; on a tie the withdrawal (sorted last here) wins
+        events = sorted(histories[IDS.index(cid)].get(ch, []), key=lambda e: (e[1], not e[0]))
+        return events[-1][0] if events else None
 
     def allowed(cid: str) -> bool:
         if cid in dnc | listed_emails | listed_phones or latest(cid, "profiling") is False:

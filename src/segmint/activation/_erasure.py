@@ -33,7 +33,7 @@ import ibis
 import pyarrow as pa
 
 from segmint.engine import Engine
-from segmint.exceptions import CustomerNotFoundError
+from segmint.exceptions import CustomerNotFoundError, EngineError
 
 #: columns that hold a person (or company) id, in any table of the store
 PERSON_COLUMNS = (
@@ -152,6 +152,11 @@ def forget(
     CustomerNotFoundError
         No table of the store holds that id.
     """
+    if engine.name != "duckdb":
+        raise EngineError(
+            f"segmint forget needs the DuckDB engine (it deletes inside a transaction); "
+            f"this project uses {engine.name}"
+        )
     con = engine.con.con  # DuckDB: DELETE and UPDATE are SQL statements
     when = (now or datetime.now(UTC)).replace(tzinfo=None)
     ids = _person_ids(engine, str(customer_id))
