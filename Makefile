@@ -50,6 +50,7 @@ bench: setup
 	$(PY) benchmarks/generate.py
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segments.py
+	$(PY) benchmarks/activation.py
 
 ## CLV fits vs lifetimes and PyMC-Marketing; those live in their own venv, never in .venv.
 benchmarks/.venv-clv/bin/python:

@@ -20,6 +20,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from segmint import _cli_profiles, service
+from segmint import service
+from segmint._cli_activation import register as register_activation
 from segmint.exceptions import SegmintError
 
 app = typer.Typer(
@@ -183,6 +185,11 @@ def print_load_report(report: service.LoadReport) -> None:
             )
         out.print(t)
         out.print("  by reason: " + ", ".join(f"{k} {v:,}" for k, v in report.reasons.items()))
+    if report.previously_erased:
+        out.print(
+            f"  [bold yellow]{report.previously_erased:,} row(s) belong to persons erased "
+            f"with 'segmint forget'[/]: check the source still holds them lawfully"
+        )
 
 
 @app.command()
@@ -299,6 +306,8 @@ def run_command(
     for name, r in result.segments.items():
         t.add_row(name, f"{r.size:,}", f"{r.entered:,}", f"{r.exited:,}")
     out.print(t)
+    for s in result.syncs:
+        out.print(f"sync {s['segment']} -> {s['destination']}: {s['status']} {s['error'] or ''}")
 
 
 segments_app = typer.Typer(help="Segment definitions and sizes.", no_args_is_help=True)
@@ -537,6 +546,7 @@ from segmint._cli_discovery import discover_app  # noqa: E402
 
 app.add_typer(discover_app, name="discover")
 _cli_profiles.register(app)
+register_activation(app)
 
 
 def main() -> None:

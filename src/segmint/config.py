@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from segmint.discovery._config import DiscoveryConfig
+from segmint.activation._config import ConsentConfig, DestinationConfig
 from segmint.exceptions import ConfigError
 from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
@@ -250,6 +251,10 @@ class ProjectConfig(_Model):
         default_factory=DiscoveryConfig, description="Clusters and macro segments (traits)"
     )
     profiles: ProfilesConfig = Field(default_factory=ProfilesConfig, description="docs/profiles.md")
+    destinations: list[DestinationConfig] = Field(
+        default_factory=list, description="Where segments go (docs/activation.md)"
+    )
+    consent: ConsentConfig = Field(default_factory=ConsentConfig, description="Who may be exported")
 
     @field_validator("segments")
     @classmethod

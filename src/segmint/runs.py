@@ -91,6 +91,7 @@ class RunResult:
     seconds: float
     segments: dict[str, SegmentResult] = field(default_factory=dict)
     previous_run: str | None = None
+    syncs: list[dict[str, Any]] = field(default_factory=list)  # destinations synced after it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -112,6 +112,9 @@ def load(
             "decimal": opts.decimal or report.decimal,
         }
     )
+    from segmint.activation._erasure import reloaded
+
+    report.previously_erased = reloaded(project.engine, table, report.load_id)
     project.config.upsert_source(
         SourceConfig(
             name=name,
@@ -404,13 +407,17 @@ def run(
     from segmint.segments._evaluate import evaluate
 
     config = project.config
-    return run_once(
+    result = run_once(
         project.engine,
         lambda engine, when: evaluate(engine, config, when),
         as_of=_as_of(project, as_of),
         keep_snapshots=config.runs.keep_snapshots,
         progress=progress,
     )
+    from segmint.activation import sync_configured
+
+    result.syncs = [r.to_dict() for r in sync_configured(project)]
+    return result
 
 
 @dataclass(frozen=True)

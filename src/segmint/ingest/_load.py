@@ -67,6 +67,7 @@ class LoadReport:
     date_formats: dict[str, str | None]
     seconds: float
     examples: list[dict[str, Any]] = field(default_factory=list)
+    previously_erased: int = 0  # rows of persons erased by 'segmint forget', loaded again
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
