@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from segmint.actions._config import ActionsConfig
 from segmint.exceptions import ConfigError
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
@@ -217,6 +218,7 @@ class ProjectConfig(_Model):
         default_factory=ModelsConfig, description="Predictive models whose scores are traits"
     )
     runs: RunsConfig = Field(default_factory=lambda: RunsConfig())
+    actions: ActionsConfig = Field(default_factory=ActionsConfig, description="docs/actions.md")
 
     @field_validator("segments")
     @classmethod

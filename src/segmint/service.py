@@ -244,6 +244,10 @@ def build_demo(
         from segmint.segments import parse_segments
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
+        if b2b:  # a sales-ops lead's accounts get owners on every run (docs/actions.md)
+            from segmint.demo._activation import demo_owners
+
+            project.config.actions.owners = demo_owners(data.tables["customers"])
         project.config.runs.as_of = DEMO_AS_OF
         # a webshop's customers buy again unannounced: CLV scores fit them; a wholesaler
         # wins and loses deals: the lead score learns from them (the ICP if they are few)
@@ -386,13 +390,18 @@ def run(
     from segmint.segments._evaluate import evaluate
 
     config = project.config
-    return run_once(
+    result = run_once(
         project.engine,
         lambda engine, when: evaluate(engine, config, when),
         as_of=_as_of(project, as_of),
         keep_snapshots=config.runs.keep_snapshots,
         progress=progress,
     )
+    if config.actions.owners.enabled:
+        from segmint.actions import assign_account_owners
+
+        assign_account_owners(project.engine, config)
+    return result
 
 
 @dataclass(frozen=True)
