@@ -529,6 +529,11 @@ def clv_fit(
     )
 
 
+from segmint._cli_actions import register  # noqa: E402
+
+register(app)
+
+
 def main() -> None:
     """Entry point of the ``segmint`` script."""
     app()
