@@ -7,8 +7,9 @@ Newcombe, Statistics in Medicine 1998): Wilson score intervals of the two rates 
 by the square-and-add rule, computed with statsmodels
 (``confint_proportions_2indep(method="newcomb")``).  Unlike the Wald interval it stays
 within [-1, 1] and keeps its coverage for small groups and rates near 0 (a campaign's
-usual case).  The p-value is the two-sided score test of equal rates (statsmodels
-``test_proportions_2indep(method="score")``).
+usual case).  The p-value is the two-sided score test of equal rates, the classic pooled
+two-proportion z-test (statsmodels
+``test_proportions_2indep(method="score", correction=False)``).
 
 Segments are read from the snapshot of the last run *before* the campaign's first contact
 when one exists (membership not changed by the campaign itself); otherwise from the last
@@ -19,6 +20,7 @@ the last 30 days" then partly reflects the response.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -75,10 +77,14 @@ def segment_uplift(
         r1 = k1 / n1 if n1 else None
         r0 = k0 / n0 if n0 else None
         return SegmentUplift(segment, n1, n0, k1, k0, r1, r0, None, None, None, None, None)
-    low, high = confint_proportions_2indep(
-        k1, n1, k0, n0, method="newcomb", compare="diff", alpha=alpha
-    )
-    test = test_proportions_2indep(k1, n1, k0, n0, method="score", compare="diff")
+    with warnings.catch_warnings():  # rates of 0 make statsmodels' unused ratios divide by 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = confint_proportions_2indep(
+            k1, n1, k0, n0, method="newcomb", compare="diff", alpha=alpha
+        )
+        test = test_proportions_2indep(
+            k1, n1, k0, n0, method="score", compare="diff", correction=False
+        )
     diff = k1 / n1 - k0 / n0
     return SegmentUplift(
         segment, n1, n0, k1, k0, k1 / n1, k0 / n0, diff,

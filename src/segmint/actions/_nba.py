@@ -289,7 +289,7 @@ def plan_actions(
     )
     cur = current_members(engine)
     assert cur is not None
-    names = [str(x) for x in cur.segment.distinct().to_pyarrow().to_pylist()]
+    names = [str(x) for x in cur.select("segment").distinct().segment.to_pyarrow().to_pylist()]
     members = {n: cur.filter(cur.segment == n).select("customer_id") for n in names}
     ctx = rule_context(engine, base, config, as_of, members)
     eligible: dict[str, pd.Index] = {}
