@@ -244,9 +244,10 @@ def build_demo(
         from segmint.segments import parse_segments
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
-        if b2b:  # a sales-ops lead's accounts get owners on every run (docs/actions.md)
-            from segmint.demo._activation import demo_owners
+        from segmint.demo._activation import demo_actions, demo_owners
 
+        project.config.actions.next_best_action = demo_actions(b2b)  # docs/actions.md
+        if b2b:  # a sales-ops lead's accounts get owners on every run
             project.config.actions.owners = demo_owners(data.tables["customers"])
         project.config.runs.as_of = DEMO_AS_OF
         # a webshop's customers buy again unannounced: CLV scores fit them; a wholesaler

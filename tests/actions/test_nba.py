@@ -132,7 +132,7 @@ def test_control_groups_have_the_share_and_are_stable() -> None:
     # stable: a customer's arm depends on nothing but salt, action and id
     settings = NextBestActionSettings(actions=[_action("winback", control_share=share)])
     first = _plan({"winback": ids}, settings).set_index("customer_id").arm
-    later = _plan({"winback": ids[5000:] + ["new1", "new2"]}, settings).set_index("customer_id").arm
+    later = _plan({"winback": [*ids[5000:], "new1", "new2"]}, settings).set_index("customer_id").arm
     common = first.index.intersection(later.index)
     assert len(common) == 15_000
     assert (first[common] == later[common]).all()

@@ -158,7 +158,7 @@ def plan_frame(
         ok &= free
         col = f"consent_{action.channel}"
         if settings.require_consent and consent is not None and col in consent:
-            agree = consent[col].reindex(customers[pos]).fillna(False).to_numpy(dtype=bool)
+            agree = consent[col].reindex(customers[pos]).eq(True).to_numpy(dtype=bool)
             count.no_consent = int((ok & ~agree).sum())
             ok &= agree
         offer: np.ndarray = np.full(len(pos), action.offer, dtype=object)
