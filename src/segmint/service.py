@@ -398,7 +398,9 @@ def run(
         keep_snapshots=config.runs.keep_snapshots,
         progress=progress,
     )
-    if config.actions.owners.enabled:
+    owners = config.actions.owners
+    if owners.enabled and (owners.accounts is None or owners.accounts in result.segments):
+        # (without its account segment, 'segmint owners assign' says what is wrong)
         from segmint.actions import assign_account_owners
 
         assign_account_owners(project.engine, config)
