@@ -202,27 +202,17 @@ class OwnerReport:
 def account_frame(engine: Engine, config: ProjectConfig) -> pd.DataFrame:
     """The accounts of the last run: members of ``owners.accounts`` (or every company),
     with their firmographics, score (``owners.order_by``) and CRM owner."""
-    import ibis
-
     from segmint.exceptions import ConfigError
     from segmint.runs import TRAITS, current_members, last_successful_run
-    from segmint.traits import person_map
+    from segmint.traits._attributes import customer_attributes
 
     settings = config.actions.owners
     run_id = last_successful_run(engine)
     if run_id is None:
         raise ConfigError("no run yet: run 'segmint run' before assigning owners")
-    customers = engine.table("customers")
-    people = person_map(engine)
-    rec = customers.left_join(people, customers.customer_id.cast("string") == people.customer_id)
-    rec = rec.select(
-        customer_id=ibis.coalesce(rec.person_id, customers.customer_id.cast("string")),
-        customer_type=customers.customer_type,
-        **{f: customers[f] for f in (*ACCOUNT_FIELDS[1:], "owner") if f in customers.columns},
-    )
-    # one row per person: a field's value from any of its records (the smallest, so stable)
-    fields = [c for c in rec.columns if c not in ("customer_id", "customer_type")]
-    agg = {f: ibis._[f].max() for f in fields}
+    # one row per person, each attribute merged across its records as traits merge them
+    attrs = customer_attributes(engine, only=(*ACCOUNT_FIELDS[1:], "owner", "customer_type"))
+    attrs = attrs.select(*ACCOUNT_FIELDS, "owner", "customer_type")
     if settings.accounts is not None:
         members = current_members(engine)
         assert members is not None
@@ -233,15 +223,12 @@ def account_frame(engine: Engine, config: ProjectConfig) -> pd.DataFrame:
                 f"actions.owners.accounts: no segment {settings.accounts!r}; "
                 "name a segment of this project"
             )
+        df = attrs.to_pyarrow().to_pandas()
+        df = df[df["customer_id"].astype(str).isin(wanted)].reset_index(drop=True)
     else:
-        rec = rec.filter(rec.customer_type == "company")
-    grouped = rec.group_by("customer_id").aggregate(**agg)
-    df = grouped.to_pyarrow().to_pandas()
-    if settings.accounts is not None:
-        df = df[df["customer_id"].isin(wanted)].reset_index(drop=True)
-    for f in ACCOUNT_FIELDS[1:]:
-        if f not in df:
-            df[f] = None
+        df = attrs.filter(attrs.customer_type == "company").to_pyarrow().to_pandas()
+    df["customer_id"] = df["customer_id"].astype(str)
+    df = df.drop(columns=["customer_type"])
     df = df.rename(columns={"owner": "crm_owner"})
     df["score"] = float("nan")
     score = settings.order_by
