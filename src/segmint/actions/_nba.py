@@ -131,7 +131,9 @@ def plan_frame(
     offers
         The next best category per customer id, for cross-sell actions.
     """
-    customers = pd.Index(sorted({c for ids in eligible.values() for c in ids}), dtype=object)
+    every = [np.asarray(ids, dtype=object) for ids in eligible.values()]
+    customers = pd.Index(np.concatenate(every) if every else [], dtype=object)
+    customers = customers.unique().sort_values()
     n = len(customers)
     slots = np.full(n, settings.max_actions_per_customer, dtype=np.int64)
     held = np.zeros(n, dtype=bool)
@@ -142,6 +144,10 @@ def plan_frame(
         cap.max_contacts - past_contacts(hist, customers, cap, as_of)
         for cap in settings.frequency_caps
     ]
+    agrees: dict[str, np.ndarray] = {}  # consent per channel, aligned with ``customers``
+    if settings.require_consent and consent is not None:
+        for col in consent.columns:
+            agrees[col] = consent[col].reindex(customers).eq(True).to_numpy(dtype=bool)
     order = sorted(range(len(settings.actions)), key=lambda i: (settings.actions[i].priority, i))
     parts: list[pd.DataFrame] = []
     counts: list[ActionCount] = []
@@ -157,8 +163,8 @@ def plan_frame(
         count.taken = int((~free).sum())
         ok &= free
         col = f"consent_{action.channel}"
-        if settings.require_consent and consent is not None and col in consent:
-            agree = consent[col].reindex(customers[pos]).eq(True).to_numpy(dtype=bool)
+        if col in agrees:
+            agree = agrees[col][pos]
             count.no_consent = int((ok & ~agree).sum())
             ok &= agree
         offer: np.ndarray = np.full(len(pos), action.offer, dtype=object)
@@ -206,7 +212,7 @@ def plan_frame(
     rows = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PLAN_COLUMNS))
     )
-    rows = rows.sort_values(["priority", "action", "customer_id"], ignore_index=True)
+    # already in plan order: by priority, then as written, then by customer id
     return Plan(plan_id, as_of, rows[list(PLAN_COLUMNS)], counts)
 
 
