@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -275,3 +276,72 @@ def test_demo_owners_are_sticky_across_runs(b2b_demo: Project) -> None:
     assert leaving not in set(third.owner)
     caps = {s.name: s.capacity for s in config.actions.owners.salespeople}
     assert all(n <= caps[o] for o, n in third.owner.value_counts().items())
+
+
+def _first_territory(accounts: pd.DataFrame, territories: list[Territory]) -> pd.Series:
+    """The first matching territory of every account, vectorised in pandas (independent
+    of segmint's matcher)."""
+    bands = pd.cut(
+        accounts.employees, [-1, 9, 49, 249, np.inf], labels=["0-9", "10-49", "50-249", "250+"]
+    ).astype(object)
+    first = pd.Series(None, index=accounts.index, dtype=object)
+    for t in reversed(territories):
+        ok = pd.Series(True, index=accounts.index)
+        if t.countries:
+            ok &= accounts.country.isin(t.countries)
+        if t.regions:
+            ok &= accounts.region.isin(t.regions)
+        if t.nace:
+            ok &= accounts.nace_code.str[:2].isin([p[:2] for p in t.nace])
+        if t.size_bands:
+            ok &= bands.isin(t.size_bands)
+        first[ok] = t.name
+    return first
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_cases_honour_territories_and_caps(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    acc = pd.DataFrame(
+        {
+            "customer_id": [f"k{i:04d}" for i in range(n)],
+            "country": rng.choice(["DK", "SE", "NO"], n),
+            "region": rng.choice(["a", "b", "c", "d"], n),
+            "nace_code": rng.choice(["62.01", "62.02", "47.11", "41.20", "70.22"], n),
+            "employees": rng.choice([3, 12, 40, 120, 900], n),
+            "score": rng.random(n),
+        }
+    )
+    people = [Salesperson(name=f"S{i}", capacity=int(rng.integers(10, 60))) for i in range(6)]
+    territories = [
+        Territory(name="t-it", owners=["S0", "S1"], nace=["62"], size_bands=["10-49", "50-249"]),
+        Territory(name="t-dk-ab", owners=["S2"], countries=["DK"], regions=["a", "b"]),
+        Territory(name="t-se", owners=["S3", "S4"], countries=["SE"]),
+    ]
+    settings = OwnersSettings(salespeople=people, territories=territories)
+    result = assign_owners(acc, settings, now=T0).merge(acc, on="customer_id")
+    first = _first_territory(result, territories)
+    caps = {p.name: p.capacity for p in people}
+    load = result.owner.value_counts()
+    assert all(load[o] <= caps[o] for o in load.index)
+    owners_of = {t.name: t.owners for t in territories}
+    for i, row in result.iterrows():
+        if row.rule.startswith("territory "):
+            assert row.rule == f"territory {first[i]}"
+            assert row.owner in owners_of[first[i]]
+        elif row.rule.startswith("overflow from territory "):
+            assert row.rule == f"overflow from territory {first[i]}"
+            assert all(load.get(o, 0) == caps[o] for o in owners_of[first[i]])
+        elif row.rule == "round robin":
+            assert pd.isna(first[i])
+        else:
+            assert row.rule == UNASSIGNED_FULL
+            assert all(load.get(p.name, 0) == p.capacity for p in people)
+    # better-scored accounts of a territory were served before worse ones overflowed
+    for name in owners_of:
+        mine = result[first == name]
+        inside = mine[mine.rule == f"territory {name}"].score
+        out = mine[mine.rule != f"territory {name}"].score
+        if len(inside) and len(out):
+            assert inside.min() > out.max()
