@@ -201,3 +201,29 @@ def test_uplift_ranks_the_planted_persuadables_first(
     by_decile = s.campaign_cate.groupby(decile).mean()
     assert by_decile[9] > 1.2 * s.campaign_cate.mean()
     assert by_decile[9] > 1.8 * by_decile[0]
+
+
+def test_segments_come_from_the_run_before_the_campaign(b2b_demo: Project) -> None:
+    """With a run as of the campaign start and a later one, the earlier run's segments
+    are measured (the campaign cannot have changed them)."""
+    from segmint import service
+
+    before = service.run(b2b_demo, as_of="2026-09-01")
+    service.run(b2b_demo, as_of="2026-10-01")
+    result = measure_campaign(b2b_demo.engine, b2b_demo.config, CAMPAIGN, model=False)
+    assert result.segments_run == before.run_id
+    assert not result.segments_after_campaign
+    sizes = {s.segment: s.treated + s.control for s in result.by_segment}
+    con = b2b_demo.engine.con.con
+    want = con.sql(
+        f"""
+        select s.segment, count(*) as n from segment_snapshots s
+        join (select distinct coalesce(i.person_id, c.customer_id) as customer_id
+              from campaign_contacts c left join identities i using (customer_id)
+              where campaign_id = '{CAMPAIGN}') c using (customer_id)
+        where s.run_id = '{before.run_id}' group by 1
+        """
+    ).df()
+    assert {r.segment: r.n for r in want.itertuples()} == {
+        k: v for k, v in sizes.items() if k != "(all)"
+    }

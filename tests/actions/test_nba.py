@@ -117,8 +117,11 @@ def test_more_actions_per_customer_share_the_caps() -> None:
 def test_cross_sell_offers_the_next_best_category() -> None:
     settings = NextBestActionSettings(actions=[_action("xsell", kind="cross-sell")])
     offers = pd.Series({"c1": "Sko", "c2": None, "c3": "Sport"})
-    rows = _plan({"xsell": ["c1", "c2", "c3"]}, settings, offers=offers)
+    eligible = {"xsell": pd.Index(["c1", "c2", "c3"])}
+    plan = plan_frame(eligible, settings, as_of=AS_OF, plan_id="p", offers=offers)
+    rows = plan.rows
     assert dict(zip(rows.customer_id, rows.offer, strict=True)) == {"c1": "Sko", "c3": "Sport"}
+    assert plan.actions[0].no_offer == 1
 
 
 def test_control_groups_have_the_share_and_are_stable() -> None:

@@ -59,6 +59,7 @@ class ActionCount:
     control: int = 0
     no_consent: int = 0
     capped: int = 0
+    no_offer: int = 0  # cross-sell without a next best category
     taken: int = 0  # had no free slot: a more urgent action came first (or held out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +174,7 @@ def plan_frame(
                 customers[pos]
             )
             offer = best.to_numpy(dtype=object)
+            count.no_offer = int((ok & best.isna().to_numpy()).sum())
             ok &= best.notna().to_numpy()
         applies = [
             c.channel is None or c.channel == action.channel for c in settings.frequency_caps
