@@ -24,3 +24,25 @@ def project(tmp_path: Path) -> Iterator[Project]:
 def write_bytes(path: Path, text: str, encoding: str) -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def b2b_demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small B2B demo project (1,500 companies, seed 2), built once per test process."""
+    root = tmp_path_factory.mktemp("b2b_demo") / "demo"
+    service.build_demo(root, customers=1500, seed=2, b2b=True)
+    return root
+
+
+@pytest.fixture
+def b2b_demo(b2b_demo_folder: Path, tmp_path: Path) -> Iterator[Project]:
+    """A private copy of the small B2B demo project, open (tests may change it)."""
+    import shutil
+
+    root = tmp_path / "b2b"
+    shutil.copytree(b2b_demo_folder, root)
+    p = service.open_project(root)
+    try:
+        yield p
+    finally:
+        p.close()

@@ -547,6 +547,9 @@ from segmint._cli_discovery import discover_app  # noqa: E402
 app.add_typer(discover_app, name="discover")
 _cli_profiles.register(app)
 register_activation(app)
+from segmint._cli_actions import register  # noqa: E402
+
+register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from segmint.discovery._config import DiscoveryConfig
 from segmint.activation._config import ConsentConfig, DestinationConfig
+from segmint.actions._config import ActionsConfig
 from segmint.exceptions import ConfigError
 from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
@@ -255,6 +256,7 @@ class ProjectConfig(_Model):
         default_factory=list, description="Where segments go (docs/activation.md)"
     )
     consent: ConsentConfig = Field(default_factory=ConsentConfig, description="Who may be exported")
+    actions: ActionsConfig = Field(default_factory=ActionsConfig, description="docs/actions.md")
 
     @field_validator("segments")
     @classmethod

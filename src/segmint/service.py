@@ -253,6 +253,11 @@ def build_demo(
         from segmint.segments import parse_segments
 
         project.config.segments = parse_segments(B2B_SEGMENTS if b2b else B2C_SEGMENTS)
+        from segmint.demo._activation import demo_actions, demo_owners
+
+        project.config.actions.next_best_action = demo_actions(b2b)  # docs/actions.md
+        if b2b:  # a sales-ops lead's accounts get owners on every run
+            project.config.actions.owners = demo_owners(data.tables["customers"])
         project.config.runs.as_of = DEMO_AS_OF
         # a webshop's customers buy again unannounced: CLV scores fit them; a wholesaler
         # wins and loses deals: the lead score learns from them (the ICP if they are few)
@@ -417,6 +422,12 @@ def run(
     from segmint.activation import sync_configured
 
     result.syncs = [r.to_dict() for r in sync_configured(project)]
+    owners = config.actions.owners
+    if owners.enabled and (owners.accounts is None or owners.accounts in result.segments):
+        # (without its account segment, 'segmint owners assign' says what is wrong)
+        from segmint.actions import assign_account_owners
+
+        assign_account_owners(project.engine, config)
     return result
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from segmint.demo._activation import ACCOUNT_SEGMENT
+
 #: the demo's data ends on 2026-09-30 (included): it is evaluated as of the next midnight
 DEMO_AS_OF = "2026-10-01"
 
@@ -97,6 +99,7 @@ B2B_SEGMENTS: list[dict[str, Any]] = [
             ]
         },
     },
+    ACCOUNT_SEGMENT,
     {
         "name": "won_recently",
         "description": "Won a deal in the last 180 days",
