@@ -20,7 +20,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from segmint import _cli_profiles, service
-from segmint import service
 from segmint._cli_activation import register as register_activation
 from segmint.exceptions import SegmintError
 

@@ -13,9 +13,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from segmint.discovery._config import DiscoveryConfig
-from segmint.activation._config import ConsentConfig, DestinationConfig
 from segmint.actions._config import ActionsConfig
+from segmint.activation._config import ConsentConfig, DestinationConfig
+from segmint.discovery._config import DiscoveryConfig
 from segmint.exceptions import ConfigError
 from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
