@@ -140,10 +140,12 @@ def _profiles(codes: np.ndarray, levels: list[list[float]], post: np.ndarray) ->
 
 
 def class_name(profile: np.ndarray, overall: np.ndarray, items: Sequence[str], n: int = 2) -> str:
-    """ "Values price & online": the ``n`` items a class agrees with most above average."""
+    """ "Values online & price": the ``n`` items a class agrees with most above average,
+    in alphabetical order (two items with nearly the same lead would otherwise swap places
+    between runs on slightly different data and rename a class that did not change)."""
     gap = profile - overall
     top = [items[j] for j in np.argsort(-gap)[:n] if gap[j] >= 0.3]
-    words = [t.removeprefix("q_").replace("_", " ") for t in top]
+    words = sorted(t.removeprefix("q_").replace("_", " ") for t in top)
     if not words:
         return "Average on every item"
     return "Values " + (", ".join(words[:-1]) + " & " + words[-1] if len(words) > 1 else words[0])
