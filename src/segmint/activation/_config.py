@@ -8,7 +8,7 @@ environment variable that holds them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -42,21 +42,8 @@ DEFAULT_CHANNELS: dict[str, list[Channel]] = {
     "google_audience": ["ads"],
 }
 
-FILE_KINDS = frozenset(
-    {
-        "csv",
-        "xlsx",
-        "parquet",
-        "hubspot_contacts",
-        "hubspot_companies",
-        "salesforce_leads",
-        "crm_mapping",
-        "linkedin_companies",
-        "linkedin_contacts",
-        "meta_audience",
-        "google_audience",
-    }
-)
+#: every kind that writes a file: all but the webhook and the database table
+FILE_KINDS = frozenset(get_args(DestinationKind)) - {"webhook", "postgres"}
 
 
 class _Model(BaseModel):
