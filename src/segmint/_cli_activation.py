@@ -138,7 +138,10 @@ def forget(
     with _user_errors():
         proj = service.open_project(project)
         try:
-            report = erase(proj.engine, customer_id, actor=actor or default_actor())
+            plans = proj.resolve(proj.config.actions.next_best_action.out_dir)
+            report = erase(
+                proj.engine, customer_id, actor=actor or default_actor(), folders=[plans]
+            )
         finally:
             proj.close()
     if as_json:
@@ -148,6 +151,9 @@ def forget(
         f"Erased {report.customer_ids} customer id(s) of {customer_id}: "
         + ", ".join(f"{t} {n:,}" for t, n in sorted(report.rows_removed.items()))
     )
+    if report.files_scrubbed:
+        files = sorted(report.files_scrubbed.items())
+        out.print("  Plan files: " + ", ".join(f"{proj.relative(f)} {n:,}" for f, n in files))
     if report.destinations:
         out.print(
             "  Destinations that received this person (tell them separately): "

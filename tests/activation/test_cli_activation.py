@@ -53,11 +53,17 @@ def test_export_exports_forget_and_run_syncs(tmp_path: Path) -> None:
     assert [(e["destination"], e["actor"]) for e in log][:1] == [("adhoc-csv", "mette")]
     assert {e["destination"] for e in log} == {"adhoc-csv", "crm"}
 
+    plan = tmp_path / "p/plans/p1/email.csv"  # the configured plans folder is scrubbed too
+    plan.parent.mkdir(parents=True)
+    plan.write_text("customer_id,action\nC0002,win-back\nC0003,win-back\n", encoding="utf-8")
     r = runner.invoke(
         app, ["forget", "C0002", "--yes", "--actor", "dpo", "--project", root, "--json"]
     )
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["destinations"] == ["crm"]  # the delta destination held him
+    erased = json.loads(r.output)
+    assert erased["destinations"] == ["crm"]  # the delta destination held him
+    assert erased["files_scrubbed"] == {str(plan.resolve()): 1}
+    assert plan.read_text(encoding="utf-8") == "customer_id,action\nC0003,win-back\n"
     with Project.open(root) as p2:
         c = p2.engine.table("customers")
         assert "C0002" not in set(c.customer_id.to_pyarrow().to_pylist())

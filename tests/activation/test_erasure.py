@@ -135,3 +135,39 @@ def test_a_failed_erasure_leaves_the_store_as_it_was(
     for name, table in before.items():
         assert after[name].equals(table), name
     p.close()
+
+
+def test_forget_removes_the_person_from_plan_files_and_only_after_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = _build(tmp_path / "p", monkeypatch)
+    plans = tmp_path / "p" / "plans" / "plan-1"
+    plans.mkdir(parents=True)
+    header = "campaign_id,customer_id,arm,contact_date,note\n"
+    rows = [
+        'nba,C0001,treatment,2026-09-01,"win-back, 10%"\n',
+        'nba,C0002,treatment,2026-09-01,"win-back, 10%"\n',
+        "nba,W9,control,2026-09-01,\n",
+        "nba,C0003,control,2026-09-01,\n",
+    ]
+    (plans / "plan.csv").write_text(header + "".join(rows), encoding="utf-8")
+    untouched = "segment,size\nbig,4\n"  # no person column: left as it is
+    (plans / "sizes.csv").write_text(untouched, encoding="utf-8")
+
+    # a failed erasure leaves the files as they were too
+    def boom(*args: object) -> str:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr("segmint.activation._erasure._salt", boom)
+        with pytest.raises(RuntimeError, match="disk full"):
+            forget(p.engine, "C0001", actor="dpo", folders=[tmp_path / "p" / "plans"])
+    assert (plans / "plan.csv").read_text(encoding="utf-8") == header + "".join(rows)
+
+    report = forget(p.engine, "C0001", actor="dpo", folders=[tmp_path / "p" / "plans"])
+    assert report.files_scrubbed == {str(plans / "plan.csv"): 2}
+    # the other rows are byte for byte what pandas wrote, quoting included
+    assert (plans / "plan.csv").read_text(encoding="utf-8") == header + rows[1] + rows[3]
+    assert (plans / "sizes.csv").read_text(encoding="utf-8") == untouched
+    assert [f.name for f in plans.iterdir() if f.name.startswith(".")] == []
+    p.close()

@@ -15,18 +15,27 @@ one transaction (a failure leaves the store as it was):
   (``erasure_hashes``), never the identifiers themselves, so a later load of the same
   person can be flagged (:func:`reloaded`) without keeping who it was.
 
+After the store has committed, the CSV files segmint wrote into the project for people to
+act on (the next-best-action plans, ``folders``) lose the person's rows too: each file is
+rewritten beside itself and swapped in with ``os.replace``, so a reader sees the old file or
+the new one, never half of one.
+
 What segmint already sent elsewhere (files, CRMs, audiences, webhooks) is outside the
 store: the report names the destinations that held the person, to be told separately.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import os
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -67,6 +76,7 @@ class ErasureReport:
     rows_removed: dict[str, int] = field(default_factory=dict)
     cells_scrubbed: dict[str, int] = field(default_factory=dict)
     destinations: list[str] = field(default_factory=list)
+    files_scrubbed: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,9 +153,15 @@ def _string_columns(engine: Engine, table: str) -> list[str]:
 
 
 def forget(
-    engine: Engine, customer_id: str, *, actor: str, now: datetime | None = None
+    engine: Engine,
+    customer_id: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    folders: Sequence[Path] = (),
 ) -> ErasureReport:
-    """Erase the person of ``customer_id`` from every table; see the module docstring.
+    """Erase the person of ``customer_id`` from every table, then from the CSV files under
+    ``folders``; see the module docstring.
 
     Raises
     ------
@@ -241,7 +257,38 @@ def forget(
                 }
             ),
         )
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*.csv")):
+            removed = erase_from_csv(path, ids)
+            if removed:
+                report.files_scrubbed[str(path)] = removed
     return report
+
+
+def erase_from_csv(path: Path, ids: set[str]) -> int:
+    """Drop the rows of ``path`` whose person-id columns hold one of ``ids``; how many.
+
+    Files without a person-id column are left alone.  The file is rewritten next to itself
+    (same delimiter and line ending as pandas wrote it) and swapped in atomically.
+    """
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return 0
+    header, body = rows[0], rows[1:]
+    keys = [i for i, c in enumerate(header) if c in PERSON_COLUMNS]
+    if not keys:
+        return 0
+    kept = [r for r in body if not any(i < len(r) and r[i] in ids for i in keys)]
+    if len(kept) == len(body):
+        return 0
+    tmp = path.with_name(f".{path.name}.erasing")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(kept)
+    os.replace(tmp, path)
+    return len(body) - len(kept)
 
 
 def reloaded(engine: Engine, table: str, load_id: str | None = None) -> int:
