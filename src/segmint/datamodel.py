@@ -290,6 +290,7 @@ ENTITIES: dict[str, Entity] = {
             fields=(
                 _f("deal_id", required=True),
                 _f("customer_id", required=True),
+                _f("contact_id", description="the contact the deal was opened with"),
                 _f("created_date", "date", required=True),
                 _f("closed_date", "date"),
                 _f("stage", required=True, allowed=DEAL_STAGES),

@@ -37,7 +37,9 @@ HEADERS = {
     "virksomheder.csv": "Kundenummer;Virksomhed;CVR;Branchekode;Antal ansatte;Omsætning;Region;"
     "Postnummer;By;Land;Sælger;Kundetype",
     "kontakter.csv": "Kontakt-id;Kundenummer;Fornavn;Efternavn;E-mail;Telefon;Titel",
-    "deals.csv": "deal_id,customer_id,created_date,closed_date,stage,amount,product,owner",
+    "deals.csv": (
+        "deal_id,customer_id,contact_id,created_date,closed_date,stage,amount,product,owner"
+    ),
     "marked_virksomheder.csv": "nace_code,size_band,companies",
     "webshop_konti.csv": "Kunde-id;E-mail;Mobil;Fornavn;Efternavn;Oprettet",
 }

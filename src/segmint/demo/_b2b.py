@@ -23,6 +23,7 @@ from segmint.demo._params import (
     NACE,
     WIN_INTERCEPT,
     WIN_SIZE_EFFECT,
+    WIN_TITLE_EFFECT,
     Scenario,
 )
 from segmint.demo._people import Places, countries
@@ -281,7 +282,17 @@ def firmographics_truth(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def contacts(rng: np.random.Generator, comp: Companies) -> pa.Table:
+@dataclass(frozen=True)
+class Contacts:
+    """The contacts table, and per contact its company (row in ``Companies``) and the
+    position of its title in the country's ``TITLES`` (its role)."""
+
+    table: pa.Table
+    company: np.ndarray
+    role: np.ndarray
+
+
+def contacts(rng: np.random.Generator, comp: Companies) -> Contacts:
     """1-5 people per company, more at larger companies."""
     k = np.minimum(1 + rng.poisson(0.6 + 0.5 * comp.band), 5)
     owner = ax.segment_ids(k)
@@ -307,9 +318,11 @@ def contacts(rng: np.random.Generator, comp: Companies) -> pa.Table:
     )
     titles: list[str] = []
     title_idx = np.zeros(m, dtype=np.int64)
+    role = np.zeros(m, dtype=np.int64)
     for c, code in enumerate(nm.COUNTRIES):
         rows = country == c
-        title_idx[rows] = len(titles) + rng.integers(0, len(TITLES[code]), int(rows.sum()))
+        role[rows] = rng.integers(0, len(TITLES[code]), int(rows.sum()))
+        title_idx[rows] = len(titles) + role[rows]
         titles.extend(TITLES[code])
     columns = {
         "contact_id": ax.numbers(np.arange(1, m + 1), prefix="KP", width=7),
@@ -320,18 +333,23 @@ def contacts(rng: np.random.Generator, comp: Companies) -> pa.Table:
         "phone": nm.phones(rng, country),
         "title": ax.take(titles, title_idx),
     }
-    return ax.entity_table("contacts", columns, m)
+    return Contacts(ax.entity_table("contacts", columns, m), owner, role)
 
 
 def deals(
     rng: np.random.Generator,
     scenario: Scenario,
     comp: Companies,
+    people: Contacts,
     group: np.ndarray,
     epoch: np.datetime64,
     t_end: float,
+    contact_rng: np.random.Generator,
 ) -> tuple[pa.Table, dict[str, Any]]:
-    """Opportunities: open if not closed by the end, else won with the planted probability."""
+    """Opportunities: open if not closed by the end, else won with the planted probability.
+
+    Each deal is opened with one of the company's contacts (drawn from ``contact_rng``, so
+    the other columns are drawn as before contacts existed); their role moves the odds."""
     rate = np.array([DEALS_PER_YEAR.get(g.name, 0.3) for g in scenario.groups])[group]
     k = rng.poisson(rate * t_end / 365.0)
     owner = ax.segment_ids(k)
@@ -339,10 +357,14 @@ def deals(
     created = rng.random(m) * t_end
     closed = created + 7.0 + rng.exponential(40.0, m)
     is_open = closed >= t_end
+    per_company = np.bincount(people.company, minlength=len(comp.nace))
+    first = np.concatenate([[0], np.cumsum(per_company)[:-1]])  # contacts are grouped by company
+    contact = first[owner] + np.floor(contact_rng.random(m) * per_company[owner]).astype(np.int64)
     logit = (
         WIN_INTERCEPT
         + np.array([x.win_effect for x in NACE])[comp.nace[owner]]
         + np.array(WIN_SIZE_EFFECT)[comp.band[owner]]
+        + np.array(WIN_TITLE_EFFECT)[people.role[contact]]
     )
     p_win = 1.0 / (1.0 + np.exp(-logit))
     won = rng.random(m) < p_win
@@ -351,6 +373,7 @@ def deals(
     columns = {
         "deal_id": ax.numbers(np.arange(1, m + 1), prefix="D", width=6),
         "customer_id": comp.table["customer_id"].combine_chunks().take(ax.indices(owner)),
+        "contact_id": people.table["contact_id"].combine_chunks().take(ax.indices(contact)),
         "created_date": ax.dates(epoch, created),
         "closed_date": ax.dates(epoch, np.where(is_open, 0.0, closed), null=is_open),
         "stage": ax.take(["open", "won", "lost"], stage),
@@ -360,10 +383,14 @@ def deals(
     }
     truth = {
         "win_probability": {
-            "model": "logistic(intercept + nace effect + size band effect)",
+            "model": "logistic(intercept + nace effect + size band effect + title effect)",
             "intercept": WIN_INTERCEPT,
             "nace": {x.code: x.win_effect for x in NACE},
             "size_band": dict(zip(scenario.bands, WIN_SIZE_EFFECT, strict=True)),
+            "title": {
+                t: WIN_TITLE_EFFECT[i] for titles in TITLES.values() for i, t in enumerate(titles)
+            },
+            "contact": "one of the company's contacts, uniformly (deals.contact_id)",
         },
         "deals_per_year_by_group": {
             g.name: DEALS_PER_YEAR.get(g.name, 0.3) for g in scenario.groups

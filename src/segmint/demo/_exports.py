@@ -138,6 +138,7 @@ def write_exports(data: DemoData, folder: Path, seed: int = 0) -> list[ExportFil
                 {
                     "deal_id": d["deal_id"],
                     "customer_id": d["customer_id"],
+                    "contact_id": d["contact_id"],
                     "created_date": fmt.dates(d["created_date"], "%Y-%m-%d"),
                     "closed_date": fmt.dates(d["closed_date"], "%Y-%m-%d"),
                     "stage": d["stage"],

@@ -64,6 +64,7 @@ _STREAMS = (
     "campaign_email",
     "accounts",
     "wallet",
+    "deal_contacts",
 )
 _DEVICE_BY_AGE = (
     (0.15, 0.80, 0.05),
@@ -293,10 +294,11 @@ def generate(
     extra: dict[str, Any] = {}
     r = rng("market")
     if b2b:
-        tables["contacts"] = _b2b.contacts(rng("contacts"), comp)
+        people = _b2b.contacts(rng("contacts"), comp)
+        tables["contacts"] = people.table
         extra["firmographics"] = _b2b.firmographics_truth(sc)
         tables["deals"], extra["deals"] = _b2b.deals(
-            rng("deals"), sc, comp, group, HISTORY_START, T_END
+            rng("deals"), sc, comp, people, group, HISTORY_START, T_END, rng("deal_contacts")
         )
         tables["market_households"] = _people.market_households(r, sc)
         tables["market_companies"] = _b2b.market_companies(r, sc, comp)

@@ -203,6 +203,11 @@ NACE: tuple[Nace, ...] = (
 #: Deal win probability: logistic(intercept + NACE effect + size-band effect).
 WIN_INTERCEPT = -0.3
 WIN_SIZE_EFFECT: tuple[float, ...] = (-0.4, 0.0, 0.3, 0.1)
+#: ... plus the effect of the contact the deal is opened with, by the position of their title
+#: in ``_b2b.TITLES`` (the same role in every country): managing director, head of purchasing,
+#: finance, IT, marketing, sales, operations, buyer.  A deal's contact is one of the
+#: company's contacts, drawn uniformly.
+WIN_TITLE_EFFECT: tuple[float, ...] = (0.5, 0.9, 0.0, -0.3, -0.5, -0.2, -0.3, 0.4)
 #: Share of all companies per size band, for the market table.
 MARKET_SIZE_SHARE: tuple[float, ...] = (0.88, 0.09, 0.025, 0.005)
 MARKET_COMPANIES = 1_200_000

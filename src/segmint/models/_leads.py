@@ -13,6 +13,17 @@ ideal customer profile, and its probabilities are calibrated by construction.  I
 checked on the latest fifth of the deals (time split) with AUC against the deals'
 outcomes.
 
+When deals name the contact they were opened with (``deals.contact_id``) and the project
+has a ``contacts`` table, the contact's role is a feature too: the title as written (one-hot,
+frequent titles only) and its level (``executive``, ``manager``, ``staff``) read from
+Nordic and English keywords, so rare spellings still count.  Every contact is then scored
+(the chance a deal opened with them is won) and the account-level score is rolled up from
+its contacts: ``lead_score`` is the mean of its contacts' scores, the chance that a deal
+with the company is won whoever opens it (deals are opened by any of its contacts), and
+``lead_best_contact`` / ``lead_best_contact_score`` name whom to call.  A company without
+contacts is scored with its role unknown.  The title levels are hand-written because no
+maintained library classifies Nordic job titles.
+
 With fewer than ``min_outcomes`` closed deals (or only one kind of outcome) there is
 nothing to learn from: the score is then the ideal customer profile (ICP) the project
 states, as rules in the segment language with weights; a company's score is the weighted
@@ -22,7 +33,7 @@ share of the rules it meets.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +57,18 @@ SIZE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("250+", 250, None),
 )
 CATEGORICAL = ("nace_code", "size_band", "country")
+CONTACT_CATEGORICAL = ("title", "title_level")
+#: the account-level traits a run adds (the roll-up of the contacts' scores)
+LEAD_SCORES = ("lead_score", "lead_best_contact", "lead_best_contact_score")
+#: title level by keywords, first match wins: executive before manager ("daglig leder")
+TITLE_LEVELS: tuple[tuple[str, str], ...] = (
+    (
+        "executive",
+        r"\b(?:ceo|cfo|coo|cto|vd|adm\.? ?dir\w*|direkt[øo]r|verkst[äa]llande|daglig leder|"
+        r"toimitusjohtaja|managing director|owner|ejer|[äa]gare|eier|founder|partner)\b",
+    ),
+    ("manager", r"(?:chef|sjef|p[äa][äa]llikk[öo]|leder|ledare|manager|head of|johtaja)"),
+)
 ENGAGEMENT = {"email_opens": "email_open", "email_clicks": "email_click", "web_visits": "web_visit"}
 NUMERIC = ("log_revenue", *ENGAGEMENT)
 ENGAGEMENT_DAYS = 90
@@ -61,6 +84,30 @@ class LeadScores:
     scores: pa.Table  # customer_id, lead_score (0-1), lead_method ("model" or "icp")
     method: str
     card: ClassifierCard
+    #: per contact (model with contacts only): contact_id, customer_id, title, lead_score
+    contacts: pa.Table | None = field(default=None)
+
+
+def title_level(titles: pd.Series) -> pd.Series:
+    """``executive``, ``manager`` or ``staff`` per job title (null stays null)."""
+    import pandas as pd
+
+    text = titles.astype("string").str.lower().str.strip()
+    level = pd.Series("staff", index=titles.index, dtype=object)
+    found = pd.Series(False, index=titles.index)
+    for name, pattern in TITLE_LEVELS:
+        hit = text.str.contains(pattern, regex=True).fillna(False).astype(bool) & ~found
+        level[hit] = name
+        found |= hit
+    return level.where(text.notna(), None)
+
+
+def _with_contacts(engine: Engine) -> bool:
+    return (
+        engine.has_table("deals")
+        and engine.has_table("contacts")
+        and "contact_id" in engine.table("deals").columns
+    )
 
 
 def _size_band(employees: ir.IntegerValue) -> ir.StringValue:
@@ -124,17 +171,37 @@ def deal_examples(engine: Engine, as_of: datetime) -> pd.DataFrame:
     done = deals.filter(
         closed.notnull() & (closed < ibis.literal(as_of)) & deals.stage.isin(["won", "lost"])
     )
-    keys = done.select(
-        _key=done.deal_id.cast("string"),
-        customer_id=done.customer_id,
-        _moment=done._time,
-        closed=done.closed_date.cast("timestamp"),
-        won=(done.stage == "won").cast("int8"),
-    )
+    cols = {
+        "_key": done.deal_id.cast("string"),
+        "customer_id": done.customer_id,
+        "_moment": done._time,
+        "closed": done.closed_date.cast("timestamp"),
+        "won": (done.stage == "won").cast("int8"),
+    }
+    if _with_contacts(engine):
+        cols["contact_id"] = done.contact_id.cast("string")
+    keys = done.select(**cols)
     rows = _engagement(engine, keys, as_of)
     firms = firmographics(engine)
     table = rows.inner_join(firms, "customer_id")
+    if _with_contacts(engine):
+        table = _titles(engine, table)
     df = table.order_by(["closed", "_key"]).to_pandas()
+    return _with_level(df)
+
+
+def _titles(engine: Engine, rows: ir.Table) -> ir.Table:
+    """``rows`` (with ``contact_id``) plus the contact's ``title``."""
+    c = engine.table("contacts")
+    people = c.select(_cid=c.contact_id.cast("string"), title=c.title.cast("string"))
+    joined = rows.left_join(people, rows.contact_id == people._cid)
+    return joined.select(*rows.columns, "title")
+
+
+def _with_level(df: pd.DataFrame) -> pd.DataFrame:
+    if "title" in df.columns:
+        df = df.assign(title=df["title"].astype("string").str.strip().str.lower())
+        df["title_level"] = title_level(df["title"])
     return df
 
 
@@ -145,17 +212,30 @@ def _empty_examples() -> pd.DataFrame:
 
 
 def company_features(engine: Engine, as_of: datetime) -> pd.DataFrame:
-    """The same features for every company, as of ``as_of``."""
+    """The same features for every company, as of ``as_of``: one row per company, or, with
+    contacts, one row per contact (and one with the role unknown per company without)."""
     firms = firmographics(engine)
     keys = firms.select(
         _key=firms.customer_id, customer_id=firms.customer_id, _moment=ibis.literal(as_of)
     )
     rows = _engagement(engine, keys, as_of).drop("_moment")
-    return rows.inner_join(firms, "customer_id").order_by("customer_id").to_pandas()
+    table = rows.inner_join(firms, "customer_id")
+    if _with_contacts(engine):
+        c = engine.table("contacts")
+        people = c.select(
+            _company=c.company_id.cast("string"),
+            contact_id=c.contact_id.cast("string"),
+            title=c.title.cast("string"),
+        )
+        joined = table.left_join(people, table.customer_id.cast("string") == people._company)
+        table = joined.select(*table.columns, "contact_id", "title")
+        return _with_level(table.order_by(["customer_id", "contact_id"]).to_pandas())
+    return table.order_by("customer_id").to_pandas()
 
 
-def lead_model(c: float = 10.0) -> Any:
-    """The scikit-learn pipeline: one-hot firmographics + scaled numbers -> logistic."""
+def lead_model(c: float = 10.0, categorical: tuple[str, ...] = CATEGORICAL) -> Any:
+    """The scikit-learn pipeline: one-hot firmographics (and roles) + scaled numbers ->
+    logistic."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
@@ -170,7 +250,7 @@ def lead_model(c: float = 10.0) -> Any:
                     SimpleImputer(strategy="constant", fill_value="(unknown)"),
                     OneHotEncoder(handle_unknown="ignore", min_frequency=5),
                 ),
-                list(CATEGORICAL),
+                list(categorical),
             ),
             (
                 "num",
@@ -182,9 +262,9 @@ def lead_model(c: float = 10.0) -> Any:
     return make_pipeline(prep, LogisticRegression(C=c, max_iter=2000))
 
 
-def _prepare(df: pd.DataFrame) -> pd.DataFrame:
-    out = df[list(CATEGORICAL) + list(NUMERIC)].copy()
-    for col in CATEGORICAL:
+def _prepare(df: pd.DataFrame, categorical: tuple[str, ...] = CATEGORICAL) -> pd.DataFrame:
+    out = df[list(categorical) + list(NUMERIC)].copy()
+    for col in categorical:
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     for col in NUMERIC:
         out[col] = out[col].astype(float)
@@ -215,30 +295,38 @@ def lead_scores(
     from sklearn.metrics import roc_auc_score
 
     examples = deal_examples(engine, as_of)
-    companies = company_features(engine, as_of)
+    rows = company_features(engine, as_of)
+    companies = rows.drop_duplicates("customer_id")
     ids = pa.array(companies["customer_id"].astype(str).tolist(), pa.string())
     n = len(examples)
     enough = n >= min_outcomes and examples["won"].nunique() == 2
     if not enough:
         return _icp_scores(companies, ids, icp, n)
+    cats = CATEGORICAL + (CONTACT_CATEGORICAL if "title" in examples.columns else ())
     split = math.floor(n * 0.8)
     train, test = examples.iloc[:split], examples.iloc[split:]
-    model = lead_model().fit(_prepare(train), train["won"].astype(int))
+    model = lead_model(categorical=cats).fit(_prepare(train, cats), train["won"].astype(int))
     auc = (
-        float(roc_auc_score(test["won"].astype(int), model.predict_proba(_prepare(test))[:, 1]))
+        float(
+            roc_auc_score(test["won"].astype(int), model.predict_proba(_prepare(test, cats))[:, 1])
+        )
         if test["won"].nunique() == 2
         else None
     )
-    final = lead_model().fit(_prepare(examples), examples["won"].astype(int))
-    score = final.predict_proba(_prepare(companies))[:, 1]
-    table = pa.table(
-        {
-            "customer_id": ids,
-            "lead_score": pa.array(score, pa.float64()),
-            "lead_method": pa.array(["model"] * len(ids), pa.string()),
-        },
-        schema=SCORE_SCHEMA,
-    )
+    final = lead_model(categorical=cats).fit(_prepare(examples, cats), examples["won"].astype(int))
+    score = final.predict_proba(_prepare(rows, cats))[:, 1]
+    contacts = None
+    if "contact_id" in rows.columns:
+        table, contacts = _roll_up(rows.assign(lead_score=score))
+    else:
+        table = pa.table(
+            {
+                "customer_id": ids,
+                "lead_score": pa.array(score, pa.float64()),
+                "lead_method": pa.array(["model"] * len(ids), pa.string()),
+            },
+            schema=SCORE_SCHEMA,
+        )
     card = ClassifierCard(
         model="lead score (logistic regression)",
         data={
@@ -249,15 +337,52 @@ def lead_scores(
             "last_closed": str(examples["closed"].max()),
             "engagement_days": ENGAGEMENT_DAYS,
         },
-        features=[*CATEGORICAL, *NUMERIC],
-        parameters={"estimator": "LogisticRegression", "C": final[-1].C},
+        features=[*cats, *NUMERIC],
+        parameters={
+            "estimator": "LogisticRegression",
+            "C": final[-1].C,
+            "account_score": "mean of the contacts' scores" if contacts is not None else None,
+        },
         metrics={
             "holdout": "latest 20% of deals by closing time",
             "auc": auc,
             "holdout_deals": len(test),
         },
     )
-    return LeadScores(table, "model", card)
+    return LeadScores(table, "model", card, contacts)
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.string())
+
+
+def _roll_up(rows: pd.DataFrame) -> tuple[pa.Table, pa.Table]:
+    """Account scores from contact scores: the mean, and the best contact (ties: lowest id)."""
+    known = rows[rows["contact_id"].notna()]
+    ranked = known.sort_values(
+        ["customer_id", "lead_score", "contact_id"], ascending=[True, False, True]
+    )
+    best = ranked.drop_duplicates("customer_id").set_index("customer_id")
+    account = rows.groupby("customer_id", sort=True)["lead_score"].mean()
+    best = best.reindex(account.index)
+    table = pa.table(
+        {
+            "customer_id": _strings(account.index.to_series()),
+            "lead_score": pa.array(account.to_numpy(), pa.float64()),
+            "lead_method": pa.array(["model"] * len(account), pa.string()),
+            "lead_best_contact": _strings(best["contact_id"]),
+            "lead_best_contact_score": pa.array(best["lead_score"], pa.float64(), from_pandas=True),
+        }
+    )
+    contacts = pa.table(
+        {
+            "contact_id": _strings(known["contact_id"]),
+            "customer_id": _strings(known["customer_id"]),
+            "title": _strings(known["title"]),
+            "lead_score": pa.array(known["lead_score"].to_numpy(), pa.float64()),
+        }
+    )
+    return table, contacts
 
 
 def _icp_scores(

@@ -23,6 +23,7 @@ import pyarrow as pa
 from segmint.config import ClassifierSettings, ProjectConfig
 from segmint.engine import Engine
 from segmint.fits import StoredFit, latest_fit, settings_key
+from segmint.models._leads import LEAD_SCORES
 from segmint.runs import Evaluated
 from segmint.segments._checks import walk
 from segmint.segments._compile import ActivityPasses, RuleContext, compile_segment
@@ -68,14 +69,14 @@ def _with_scores(
             tables.append(scores)
             cards += [c.to_dict() for c in fitted]
     leads = config.models.lead_score
-    if leads.enabled and (fields is None or "lead_score" in fields):
+    if leads.enabled and (fields is None or fields & set(LEAD_SCORES)):
         from segmint.models._leads import lead_scores
 
         ctx = rule_context(engine, base, config, as_of, {})
         icp = [(compile_segment(r.rule, ctx, path=f"models.lead_score.icp[{i}].rule"), r.weight)
                for i, r in enumerate(leads.icp)]  # fmt: skip
         result = lead_scores(engine, as_of, min_outcomes=leads.min_outcomes, icp=icp)
-        tables.append(result.scores.select(["customer_id", "lead_score"]))
+        tables.append(result.scores.drop_columns(["lead_method"]))
         cards.append(result.card.to_dict())
     wallet = config.models.wallet
     if wallet.enabled and _wants_wallet(fields):
@@ -127,7 +128,7 @@ def _with_score_inputs(
     if config.models.wallet.enabled and _wants_wallet(fields):
         more |= set(config.models.wallet.keys.values())
     leads = config.models.lead_score
-    if leads.enabled and "lead_score" in fields:
+    if leads.enabled and fields & set(LEAD_SCORES):
         more |= {
             c.field for r in leads.icp for _, c in walk(r.rule) if isinstance(c, FieldCondition)
         }
