@@ -171,3 +171,39 @@ def test_forget_removes_the_person_from_plan_files_and_only_after_the_store(
     assert (plans / "sizes.csv").read_text(encoding="utf-8") == untouched
     assert [f.name for f in plans.iterdir() if f.name.startswith(".")] == []
     p.close()
+
+
+def test_erasing_a_contact_keeps_the_companys_deals_without_them(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    p = make_project(root, [customer(1, 100), customer(2, 20)])
+    people = [
+        {"contact_id": "KP1", "company_id": "C0001", "first_name": "Birte", "last_name": "Lund",
+         "email": "birte@firma1.dk", "title": "Indkøbschef"},
+        {"contact_id": "KP2", "company_id": "C0001", "first_name": "Ole", "last_name": "Dam",
+         "email": "ole@firma1.dk", "title": "IT-chef"},
+    ]  # fmt: skip
+    cols = ["contact_id", "company_id", "first_name", "last_name", "email", "title"]
+    service.load(p, "contacts", write_csv(root / "contacts.csv", people, cols), source="crm")
+    deals = [
+        {"deal_id": "D1", "customer_id": "C0001", "contact_id": "KP1",
+         "created_date": "2026-02-01", "stage": "won"},
+        {"deal_id": "D2", "customer_id": "C0001", "contact_id": "KP2",
+         "created_date": "2026-03-01", "stage": "open"},
+        {"deal_id": "D3", "customer_id": "C0002", "contact_id": "",
+         "created_date": "2026-03-01", "stage": "lost"},
+    ]  # fmt: skip
+    cols = ["deal_id", "customer_id", "contact_id", "created_date", "stage"]
+    service.load(p, "deals", write_csv(root / "deals.csv", deals, cols), source="crm")
+
+    report = forget(p.engine, "KP1", actor="dpo")
+    assert report.rows_removed["contacts"] == 1
+    assert report.cells_scrubbed["deals"] == 1
+    kept = p.engine.table("deals").order_by("deal_id").to_pyarrow().to_pylist()
+    assert [(d["deal_id"], d["contact_id"]) for d in kept] == [
+        ("D1", None),
+        ("D2", "KP2"),
+        ("D3", None),
+    ]
+    left = p.engine.table("contacts").contact_id.to_pyarrow().to_pylist()
+    assert left == ["KP2"]
+    p.close()

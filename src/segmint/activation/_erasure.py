@@ -8,6 +8,8 @@ one transaction (a failure leaves the store as it was):
 * every table with a person-id column (:data:`PERSON_COLUMNS`) loses the person's rows,
   whatever module made the table: data, identities, snapshots, deltas, traits, model
   outputs, destination memberships and pending webhook batches alike;
+* a reference to the person in another party's record (the contact a company's deal was
+  opened with, :data:`NULLED_REFERENCES`) is set to null; the record stays;
 * rows elsewhere that carry an identifier in a text cell (a quarantined raw record, an
   audit entry) are deleted, except in the logs of :data:`SCRUBBED_TABLES`, where the
   identifier is replaced by ``[erased]``;
@@ -60,6 +62,9 @@ ERASURES = "erasures"
 ERASURE_HASHES = "erasure_hashes"
 SALT = "erasure_salt"
 OWN_TABLES = frozenset({ERASURES, ERASURE_HASHES, SALT})
+#: references to a person in another party's record: the record stays, the reference goes
+#: (a deal is the company's, the contact it was opened with is a person)
+NULLED_REFERENCES = frozenset({("deals", "contact_id")})
 #: logs whose rows are kept, with the identifier replaced
 SCRUBBED_TABLES = frozenset({"loads", "runs", "model_cards", "export_log"})
 ERASED = "[erased]"
@@ -194,7 +199,15 @@ def forget(
         for table in tables:
             q = _quote(table)
             cols = engine.table(table).columns
-            person_cols = [c for c in cols if c in PERSON_COLUMNS]
+            for c in [c for c in cols if (table, c) in NULLED_REFERENCES]:
+                hit = f"CAST({_quote(c)} AS VARCHAR) IN (SELECT unnest(?))"
+                n = con.execute(f"SELECT count(*) FROM {q} WHERE {hit}", [id_list]).fetchone()[0]
+                if n:
+                    con.execute(f"UPDATE {q} SET {_quote(c)} = NULL WHERE {hit}", [id_list])
+                    report.cells_scrubbed[table] = int(n)
+            person_cols = [
+                c for c in cols if c in PERSON_COLUMNS and (table, c) not in NULLED_REFERENCES
+            ]
             texts = [c for c in _string_columns(engine, table) if c not in person_cols]
             conds: list[str] = []
             params: list[str | list[str]] = []
