@@ -9,7 +9,8 @@
     ]);
     const latest = status.latest_run || list(runs, "runs")[0] || null;
     $("#kpi-customers").textContent = num(status.customers);
-    $("#kpi-revenue").textContent = num(status.revenue);
+    $("#kpi-revenue").textContent = num(
+      status.revenue_365d !== undefined ? status.revenue_365d : status.revenue);
     const segments = list(segs, "segments");
     $("#kpi-segments").textContent = num(segments.length);
     $("#kpi-run").textContent = latest ? date(latest.as_of) : "–";

@@ -79,10 +79,15 @@
     if (mine !== pending) return;
     const items = r.members || r.items || [];
     const total = r.total !== undefined ? r.total : items.length;
-    fill($("#members-table tbody"), items.map((m) => {
-      const id = typeof m === "string" ? m : m.customer_id;
-      return el("tr", {}, el("td", {}, el("a", { href: customerHref(id) }, id)));
-    }));
+    const rows = items.map((m) => (typeof m === "string" ? { customer_id: m } : m));
+    const cols = rows.length ? Object.keys(rows[0]) : ["customer_id"];
+    $("#members-table thead").replaceChildren(el("tr", {}, ...cols.map((c) => el("th", {
+      scope: "col", class: typeof rows[0]?.[c] === "number" ? "num" : null,
+    }, c === "customer_id" ? t("customer_id") : trait(c)))));
+    fill($("#members-table tbody"), rows.map((m) => el("tr", {}, ...cols.map((c) => (
+      c === "customer_id"
+        ? el("th", { scope: "row" }, el("a", { href: customerHref(m[c]) }, m[c]))
+        : el("td", { class: typeof m[c] === "number" ? "num" : null }, value(m[c])))))));
     $("#members-range").textContent = total
       ? t("page_of", { first: num(offset + 1), last: num(offset + items.length), total: num(total) })
       : t("none_yet");

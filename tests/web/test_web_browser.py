@@ -1,0 +1,249 @@
+"""The web UI in headless Chromium against the real app served by uvicorn.
+
+Logs in with a token, opens the dashboard (charts drawn), builds a segment with two
+conditions and checks the live count against ``segmint.service.preview`` of the same
+definition (read back from the YAML the builder shows), saves it, runs the project (the
+server picks up the new run without a restart), opens the segment's page and downloads its
+members as CSV: the file's ids are the service layer's members.
+
+Uses Debian's chromium (``/usr/bin/chromium``) through Playwright, never a downloaded
+browser; skipped without it, except when ``SEGMINT_REQUIRE_BROWSER`` is set (CI). The
+network is off for the page: anything not from the app fails the test.  Screenshots go to
+``test-artifacts/web/`` (or ``$SEGMINT_TEST_ARTIFACTS/web``); with
+``SEGMINT_UPDATE_DOCS_IMG=1`` the dashboard and builder shots also replace
+``docs/img/web-*.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from segmint import service
+from segmint.project import Project
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("SEGMINT_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "web"
+
+pytestmark = pytest.mark.browser
+
+#: plotly's drawn marks: bars and line/marker paths
+DRAWN = """(id) => {
+  const el = document.getElementById(id);
+  if (!el || !el._fullLayout) return 0;
+  return el.querySelectorAll('g.trace.bars path[d]:not([d="M0,0Z"]), g.trace.scatter path.js-line, g.points path').length;
+}"""
+
+
+def _browser_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("SEGMINT_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(web_demo_copy: Path) -> Iterator[str]:
+    """The real app (``segmint.api.create_app``) served by uvicorn on a free port."""
+    import uvicorn
+
+    from segmint.api import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(web_demo_copy), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def _shot(page: Any, name: str, *, docs: bool = False) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if docs and os.environ.get("SEGMINT_UPDATE_DOCS_IMG"):
+        (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, ROOT / "docs" / "img" / f"{name}.png")
+    return path
+
+
+def _condition(page: Any, n: int, field: str, op: str, value: str) -> None:
+    row = page.locator("#conditions > li").nth(n)
+    row.locator("[data-role=field]").select_option(field)
+    row.locator("[data-role=op]").select_option(op)
+    row.locator("[data-role=value]").fill(value)
+
+
+def _live_count(page: Any) -> int:
+    page.wait_for_function(
+        "document.getElementById('live-count').dataset.state === 'ready'", timeout=30_000
+    )
+    return int(page.get_attribute("#live-count", "data-count"))
+
+
+def test_login_dashboard_build_save_open_download(
+    server: str, web_demo_copy: Path, web_tokens: dict[str, str], tmp_path: Path
+) -> None:
+    _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    root = web_demo_copy
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = browser.new_context(
+                viewport={"width": 1366, "height": 768}, accept_downloads=True
+            )
+            page = context.new_page()
+
+            def only_the_app(route: Any) -> None:
+                if route.request.url.startswith(server):
+                    route.continue_()
+                else:  # the network is off: anything fetched from elsewhere fails
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", only_the_app)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            # -- log in: the dashboard sends us to /login and back
+            page.goto(server + "/")
+            assert page.url.startswith(server + "/login?next=")
+            page.fill("#token", "not-a-token")
+            page.click("#login-token button[type=submit]")
+            page.wait_for_function("document.getElementById('login-error').textContent !== ''")
+            assert page.url.startswith(server + "/login")
+            page.fill("#token", web_tokens["admin"])
+            page.click("#login-token button[type=submit]")
+            page.wait_for_url(server + "/")
+
+            # -- dashboard: figures and both charts drawn
+            page.wait_for_selector("body[data-ready=dashboard]", timeout=30_000)
+            status = service.open_project(root)
+            try:
+                customers = status.engine.table("customer_traits").count().execute()
+            finally:
+                status.close()
+            assert page.text_content("#kpi-customers").replace("\u202f", "").replace(
+                ",", ""
+            ).replace(".", "").replace("\xa0", "") == str(customers)
+            assert page.evaluate(DRAWN, "chart-sizes") > 5
+            assert page.evaluate(DRAWN, "chart-trends") > 0
+            _shot(page, "web-dashboard", docs=True)
+
+            # -- builder: two conditions, the live count is the CLI's preview count
+            page.click("nav a[href='/segments/new']")
+            page.wait_for_selector("body[data-ready=builder]")
+            _condition(page, 0, "country", "=", "DK")
+            first = _live_count(page)
+            page.click("#add-condition")
+            _condition(page, 1, "frequency", ">=", "3")
+            page.wait_for_function(
+                f"(() => {{ const o = document.getElementById('live-count');"
+                f" return o.dataset.state === 'ready' && o.dataset.count !== '{first}'; }})()",
+                timeout=30_000,
+            )
+            live = _live_count(page)
+            shown = yaml.safe_load(page.text_content("#yaml"))["segments"][0]
+            assert shown["rule"] == {
+                "all": [
+                    {"field": "country", "op": "=", "value": "DK"},
+                    {"field": "frequency", "op": ">=", "value": 3},
+                ]
+            }
+            project = service.open_project(root)
+            try:
+                expected = service.preview(project, shown["rule"]).count
+            finally:
+                project.close()
+            assert 0 < live == expected < first
+            # an error is shown at the input it names, and the count says nothing
+            page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("many")
+            page.wait_for_function(
+                "document.getElementById('live-count').dataset.state === 'error'",
+                timeout=30_000,
+            )
+            assert page.text_content("#conditions > li:nth-child(2) .cond-error") != ""
+            page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("3")
+            assert _live_count(page) == live
+            page.fill("#seg-name", "dk_repeat")
+            page.fill("#seg-description", "Danish customers with three orders or more")
+            _shot(page, "web-builder", docs=True)
+            page.click("#save")
+            page.wait_for_selector("#save-status[data-saved=dk_repeat]")
+            saved = service.open_project(root)
+            try:
+                definition = saved.config.segment("dk_repeat")
+                assert definition is not None
+                assert (
+                    definition.model_dump(mode="json", exclude_defaults=True)["rule"]
+                    == (shown["rule"])
+                )
+                # -- a run while the server answers; the server then shows it
+                service.run(saved)
+                members = service.members(saved, "dk_repeat", limit=None)
+            finally:
+                saved.close()
+            assert len(members) == expected
+
+            # -- its page: profile, size over runs, members and the CSV download
+            deadline = time.monotonic() + 20
+            while True:
+                page.goto(f"{server}/segments/dk_repeat")
+                page.wait_for_selector("body[data-ready=segment]", timeout=30_000)
+                total = page.get_attribute("#members-table", "data-total")
+                if total == str(len(members)) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert total == str(len(members))
+            assert page.locator("#members-table tbody tr").count() == min(50, len(members))
+            assert page.locator("#canvas-facts tbody tr").count() > 0
+            assert page.evaluate(DRAWN, "chart-size") > 0
+            _shot(page, "web-segment")
+            with page.expect_download() as info:
+                page.click("#download-csv")
+            download = info.value
+            target = tmp_path / "members.csv"
+            download.save_as(str(target))
+            shutil.copy(target, ARTIFACTS / "dk_repeat-members.csv")
+        finally:
+            browser.close()
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [r["customer_id"] for r in rows] == members
+    assert {r["segment"] for r in rows} == {"dk_repeat"}
+    assert outside == []
+    assert errors == []
