@@ -31,7 +31,6 @@ import pytest
 import yaml
 
 from segmint import service
-from segmint.project import Project
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +42,9 @@ pytestmark = pytest.mark.browser
 DRAWN = """(id) => {
   const el = document.getElementById(id);
   if (!el || !el._fullLayout) return 0;
-  return el.querySelectorAll('g.trace.bars path[d]:not([d="M0,0Z"]), g.trace.scatter path.js-line, g.points path').length;
+  return el.querySelectorAll(
+    'g.trace.bars path[d]:not([d="M0,0Z"]), g.trace.scatter path.js-line, g.points path'
+  ).length;
 }"""
 
 

@@ -3,6 +3,7 @@ session, the role gates, the language switch, plotly.js from the installed packa
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_every_page_renders_for_each_role(
         levels = [int(x) for x in re.findall(r"<h([1-6])[\s>]", html)]
         assert levels.count(1) == 1, path
         assert levels[0] == 1
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), (path, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (path, levels)
         # every input has a label
         for input_id in re.findall(r'<(?:input|select)[^>]*\sid="([^"]+)"', html):
             assert f'for="{input_id}"' in html, (path, input_id)
