@@ -139,6 +139,9 @@ def forget(
         proj = service.open_project(project)
         try:
             report = erase(proj.engine, customer_id, actor=actor or default_actor())
+            from segmint.serving import publish_if_served
+
+            publish_if_served(proj, erase_older=True)  # the person leaves every replica too
         finally:
             proj.close()
     if as_json:

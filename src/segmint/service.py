@@ -125,6 +125,9 @@ def load(
         )
     )
     project.save()
+    from segmint.serving import publish_if_served
+
+    publish_if_served(project)
     return report
 
 
@@ -428,6 +431,9 @@ def run(
         from segmint.actions import assign_account_owners
 
         assign_account_owners(project.engine, config)
+    from segmint.serving import publish_if_served
+
+    publish_if_served(project)  # what segmint serve reads (docs/api.md)
     return result
 
 
