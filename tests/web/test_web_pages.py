@@ -184,6 +184,11 @@ def test_plotly_js_comes_from_the_installed_package(
 
 def test_data_in_pages_is_escaped(client: TestClient, web_tokens: dict[str, str]) -> None:
     login(client, web_tokens["analyst"])
-    r = client.get("/segments/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    r = client.get("/segments/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E%3C")
     assert r.status_code == 200
-    assert "<script>alert(1)</script>" not in r.text
+    assert "<img src=x onerror=alert(1)>" not in r.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in r.text
+    # in the page's JSON the name cannot close the script element
+    r = client.get("/segments/a%3C%2Fscript%3E")
+    assert r.status_code in (200, 404)
+    assert "a</script>" not in r.text

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from segmint.report._i18n import LANGUAGES
 from segmint.web._i18n import LANG_COOKIE, LANGUAGE_NAMES, UIWords, ui_words
@@ -121,8 +122,9 @@ def _to_login(request: Request) -> RedirectResponse:
 
 
 def _json(data: Any) -> str:
-    # inside <script type="application/json">: "</" must not close the element
-    return json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
+    # inside <script type="application/json">: no "</script>" and no markup at all
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _render(
@@ -332,7 +334,14 @@ def _asset_version() -> str:
     return str(__version__)
 
 
+@pass_context
+def _path_for(context: Any, name: str, /, **params: Any) -> str:
+    """A page's path on this site (relative, so it works behind any host name)."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
 templates.env.globals["static"] = _static_url
+templates.env.globals["path_for"] = _path_for
 templates.env.globals["api"] = lambda path: API + path
 
 

@@ -14,8 +14,8 @@
     const segments = list(segs, "segments");
     $("#kpi-segments").textContent = num(segments.length);
     $("#kpi-run").textContent = latest ? date(latest.as_of) : "–";
-    $("#status-line").textContent = status.replica_time
-      ? t("data_as_of", { time: date(status.replica_time) }) : "";
+    const published = status.replica && status.replica.published_at;
+    $("#status-line").textContent = published ? t("data_as_of", { time: date(published) }) : "";
     if (!latest) $("#status-line").textContent = t("no_run");
     $("#latest-run").replaceChildren(runTable(latest));
 
