@@ -16,6 +16,7 @@ network is off for the page: anything not from the app fails the test.  Screensh
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -88,10 +89,10 @@ def server(web_demo_copy: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _shot(page: Any, name: str, *, docs: bool = False) -> Path:
+def _shot(page: Any, name: str, *, docs: bool = False, full: bool = False) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full)
     if docs and os.environ.get("SEGMINT_UPDATE_DOCS_IMG"):
         (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
         shutil.copy(path, ROOT / "docs" / "img" / f"{name}.png")
@@ -112,13 +113,12 @@ def _live_count(page: Any) -> int:
     return int(page.get_attribute("#live-count", "data-count"))
 
 
-def test_login_dashboard_build_save_open_download(
-    server: str, web_demo_copy: Path, web_tokens: dict[str, str], tmp_path: Path
-) -> None:
-    _browser_or_skip()
+@contextlib.contextmanager
+def _browser(server: str) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A 1366x768 page of headless chromium that may reach only the app; the requests that
+    tried to leave it, and the page's script errors."""
     from playwright.sync_api import sync_playwright
 
-    root = web_demo_copy
     outside: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
@@ -140,109 +140,180 @@ def test_login_dashboard_build_save_open_download(
 
             page.route("**/*", only_the_app)
             page.on("pageerror", lambda e: errors.append(str(e)))
-
-            # -- log in: the dashboard sends us to /login and back
-            page.goto(server + "/")
-            assert page.url.startswith(server + "/login?next=")
-            page.fill("#token", "not-a-token")
-            page.click("#login-token button[type=submit]")
-            page.wait_for_function("document.getElementById('login-error').textContent !== ''")
-            assert page.url.startswith(server + "/login")
-            page.fill("#token", web_tokens["admin"])
-            page.click("#login-token button[type=submit]")
-            page.wait_for_url(server + "/")
-
-            # -- dashboard: figures and both charts drawn
-            page.wait_for_selector("body[data-ready=dashboard]", timeout=30_000)
-            status = service.open_project(root)
-            try:
-                customers = status.engine.table("customer_traits").count().execute()
-            finally:
-                status.close()
-            assert page.text_content("#kpi-customers").replace("\u202f", "").replace(
-                ",", ""
-            ).replace(".", "").replace("\xa0", "") == str(customers)
-            assert page.evaluate(DRAWN, "chart-sizes") > 5
-            assert page.evaluate(DRAWN, "chart-trends") > 0
-            _shot(page, "web-dashboard", docs=True)
-
-            # -- builder: two conditions, the live count is the CLI's preview count
-            page.click("nav a[href='/segments/new']")
-            page.wait_for_selector("body[data-ready=builder]")
-            _condition(page, 0, "country", "=", "DK")
-            first = _live_count(page)
-            page.click("#add-condition")
-            _condition(page, 1, "frequency", ">=", "3")
-            page.wait_for_function(
-                f"(() => {{ const o = document.getElementById('live-count');"
-                f" return o.dataset.state === 'ready' && o.dataset.count !== '{first}'; }})()",
-                timeout=30_000,
-            )
-            live = _live_count(page)
-            shown = yaml.safe_load(page.text_content("#yaml"))["segments"][0]
-            assert shown["rule"] == {
-                "all": [
-                    {"field": "country", "op": "=", "value": "DK"},
-                    {"field": "frequency", "op": ">=", "value": 3},
-                ]
-            }
-            project = service.open_project(root)
-            try:
-                expected = service.preview(project, shown["rule"]).count
-            finally:
-                project.close()
-            assert 0 < live == expected < first
-            # an error is shown at the input it names, and the count says nothing
-            page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("many")
-            page.wait_for_function(
-                "document.getElementById('live-count').dataset.state === 'error'",
-                timeout=30_000,
-            )
-            assert page.text_content("#conditions > li:nth-child(2) .cond-error") != ""
-            page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("3")
-            assert _live_count(page) == live
-            page.fill("#seg-name", "dk_repeat")
-            page.fill("#seg-description", "Danish customers with three orders or more")
-            _shot(page, "web-builder", docs=True)
-            page.click("#save")
-            page.wait_for_selector("#save-status[data-saved=dk_repeat]")
-            saved = service.open_project(root)
-            try:
-                definition = saved.config.segment("dk_repeat")
-                assert definition is not None
-                assert (
-                    definition.model_dump(mode="json", exclude_defaults=True)["rule"]
-                    == (shown["rule"])
-                )
-                # -- a run while the server answers; the server then shows it
-                service.run(saved)
-                members = service.members(saved, "dk_repeat", limit=None)
-            finally:
-                saved.close()
-            assert len(members) == expected
-
-            # -- its page: profile, size over runs, members and the CSV download
-            deadline = time.monotonic() + 20
-            while True:
-                page.goto(f"{server}/segments/dk_repeat")
-                page.wait_for_selector("body[data-ready=segment]", timeout=30_000)
-                total = page.get_attribute("#members-table", "data-total")
-                if total == str(len(members)) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-            assert total == str(len(members))
-            assert page.locator("#members-table tbody tr").count() == min(50, len(members))
-            assert page.locator("#canvas-facts tbody tr").count() > 0
-            assert page.evaluate(DRAWN, "chart-size") > 0
-            _shot(page, "web-segment")
-            with page.expect_download() as info:
-                page.click("#download-csv")
-            download = info.value
-            target = tmp_path / "members.csv"
-            download.save_as(str(target))
-            shutil.copy(target, ARTIFACTS / "dk_repeat-members.csv")
+            yield page, outside, errors
         finally:
             browser.close()
+
+
+def _login(page: Any, server: str, token: str) -> None:
+    """Open the dashboard, get sent to /login, log in with the token, land on the dashboard."""
+    page.goto(server + "/")
+    assert page.url.startswith(server + "/login?next=")
+    page.fill("#token", token)
+    page.click("#login-token button[type=submit]")
+    page.wait_for_url(server + "/")
+    page.wait_for_selector("body[data-ready=dashboard]", timeout=30_000)
+
+
+def _digits(text: str | None) -> str:
+    return "".join(c for c in text or "" if c.isdigit())
+
+
+def test_login_dashboard_and_language(
+    server: str, web_demo_copy: Path, web_tokens: dict[str, str]
+) -> None:
+    _browser_or_skip()
+    with _browser(server) as (page, outside, errors):
+        page.goto(server + "/login")
+        page.fill("#token", "not-a-token")
+        page.click("#login-token button[type=submit]")
+        page.wait_for_function("document.getElementById('login-error').textContent !== ''")
+        assert page.url.startswith(server + "/login")
+        _login(page, server, web_tokens["viewer"])
+        project = service.open_project(web_demo_copy)
+        try:
+            customers = project.engine.table("customer_traits").count().execute()
+            sizes = {s.name: s.size for s in service.segments(project)}
+        finally:
+            project.close()
+        assert _digits(page.text_content("#kpi-customers")) == str(customers)
+        # one bar per segment with a size, and lines over the runs
+        bars = page.evaluate("document.getElementById('chart-sizes').data[0].x.length")
+        assert bars == min(25, sum(1 for v in sizes.values() if v is not None))
+        assert page.evaluate(DRAWN, "chart-sizes") > 5
+        assert page.evaluate(DRAWN, "chart-trends") > 0
+        assert page.locator("nav a[href='/exports']").count() == 0  # viewer
+        _shot(page, "web-dashboard-viewer")
+        page.click("a[hreflang=sv]")
+        page.wait_for_selector("body[data-ready=dashboard]")
+        assert page.text_content("h1") == "Översikt"
+        assert page.text_content("#kpi-customers") != "–"
+        page.click("nav a[href='/models']")
+        page.wait_for_selector("body[data-ready=models]")
+        assert page.text_content("h1") == "Modeller"  # remembered
+        page.click("#logout")
+        page.wait_for_url(server + "/login")
+        page.goto(server + "/segments")
+        assert page.url.startswith(server + "/login?next=")
+    assert outside == []
+    assert errors == []
+
+
+@pytest.mark.slow
+def test_login_dashboard_build_save_open_download(
+    server: str, web_demo_copy: Path, web_tokens: dict[str, str], tmp_path: Path
+) -> None:
+    _browser_or_skip()
+    root = web_demo_copy
+    with _browser(server) as (page, outside, errors):
+        # -- log in as admin; the dashboard's charts are drawn
+        _login(page, server, web_tokens["admin"])
+        assert page.evaluate(DRAWN, "chart-sizes") > 5
+        assert page.evaluate(DRAWN, "chart-trends") > 0
+        _shot(page, "web-dashboard", docs=True)
+
+        # -- builder: two conditions, the live count is the CLI's preview count
+        page.click("nav a[href='/segments/new']")
+        page.wait_for_selector("body[data-ready=builder]")
+        _condition(page, 0, "country", "=", "DK")
+        first = _live_count(page)
+        page.click("#add-condition")
+        _condition(page, 1, "frequency", ">=", "3")
+        page.wait_for_function(
+            f"(() => {{ const o = document.getElementById('live-count');"
+            f" return o.dataset.state === 'ready' && o.dataset.count !== '{first}'; }})()",
+            timeout=30_000,
+        )
+        live = _live_count(page)
+        shown = yaml.safe_load(page.text_content("#yaml"))["segments"][0]
+        assert shown["rule"] == {
+            "all": [
+                {"field": "country", "op": "=", "value": "DK"},
+                {"field": "frequency", "op": ">=", "value": 3},
+            ]
+        }
+        project = service.open_project(root)
+        try:
+            expected = service.preview(project, shown["rule"]).count
+        finally:
+            project.close()
+        assert 0 < live == expected < first
+        # an error is shown at the input it names, and the count says nothing
+        page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("many")
+        page.wait_for_function(
+            "document.getElementById('live-count').dataset.state === 'error'",
+            timeout=30_000,
+        )
+        assert page.text_content("#conditions > li:nth-child(2) .cond-error") != ""
+        page.locator("#conditions > li").nth(1).locator("[data-role=value]").fill("3")
+        assert _live_count(page) == live
+        page.fill("#seg-name", "dk_repeat")
+        page.fill("#seg-description", "Danish customers with three orders or more")
+        _shot(page, "web-builder", docs=True)
+        page.click("#save")
+        page.wait_for_selector("#save-status[data-saved=dk_repeat]")
+        saved = service.open_project(root)
+        try:
+            definition = saved.config.segment("dk_repeat")
+            assert definition is not None
+            assert (
+                definition.model_dump(mode="json", exclude_defaults=True)["rule"] == (shown["rule"])
+            )
+            # -- a run while the server answers; the server then shows it
+            service.run(saved)
+            members = service.members(saved, "dk_repeat", limit=None)
+        finally:
+            saved.close()
+        assert len(members) == expected
+
+        # -- its page: profile, size over runs, members and the CSV download
+        deadline = time.monotonic() + 20
+        while True:
+            page.goto(f"{server}/segments/dk_repeat")
+            page.wait_for_selector("body[data-ready=segment]", timeout=30_000)
+            total = page.get_attribute("#members-table", "data-total")
+            if total == str(len(members)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert total == str(len(members))
+        assert page.locator("#members-table tbody tr").count() == min(50, len(members))
+        assert page.locator("#canvas-facts tbody tr").count() > 0
+        assert page.evaluate(DRAWN, "chart-size") > 0
+        _shot(page, "web-segment", full=True)
+        with page.expect_download() as info:
+            page.click("#download-csv")
+        download = info.value
+        target = tmp_path / "members.csv"
+        download.save_as(str(target))
+        shutil.copy(target, ARTIFACTS / "dk_repeat-members.csv")
+
+        # -- a member's 360 page lists the new segment
+        page.click("#members-table tbody tr:first-child a")
+        page.wait_for_selector("body[data-ready=customer]")
+        assert page.url == f"{server}/customers/{members[0]}"
+        chips = page.locator("#customer-segments a").all_text_contents()
+        assert "dk_repeat" in chips
+        assert page.locator("#customer-traits tbody tr").count() > 10
+        _shot(page, "web-customer", full=True)
+
+        # -- models: the demo's CLV model cards; exports: the page answers
+        page.click("nav a[href='/models']")
+        page.wait_for_selector("body[data-ready=models]")
+        assert page.locator("#models section h2").count() >= 1
+        _shot(page, "web-models", full=True)
+        page.click("nav a[href='/exports']")
+        page.wait_for_selector("body[data-ready=exports]")
+        _shot(page, "web-exports", full=True)
+
+        # -- the language switch: Danish labels, remembered on the next page
+        page.click("a[hreflang=da]")
+        page.wait_for_selector("body[data-ready=exports]")
+        assert page.text_content("h1") == "Eksporter"
+        page.click("nav a[href='/']")
+        page.wait_for_selector("body[data-ready=dashboard]")
+        assert page.text_content("h1") == "Overblik"
+        assert page.text_content("#kpi-customers") != "–"
+        _shot(page, "web-dashboard-da")
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [r["customer_id"] for r in rows] == members
     assert {r["segment"] for r in rows} == {"dk_repeat"}

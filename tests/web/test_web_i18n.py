@@ -79,3 +79,12 @@ def test_no_third_party_or_minified_script_is_committed() -> None:
         # our own files are readable source: no minified line (thousands of characters)
         assert max(len(line) for line in text.splitlines()) <= 200, p.name
         assert "cdn" not in text.lower(), p.name
+
+
+def test_page_labels_do_not_shadow_report_labels() -> None:
+    # one key, one meaning: the canvas's VALUE is not the builder's "Value"
+    from segmint.report._i18n import label_keys
+
+    assert set(ui_keys()).isdisjoint(label_keys())
+    assert ui_words("en")["value"] == "VALUE"
+    assert ui_words("en")["cond_value"] == "Value"

@@ -96,10 +96,10 @@ _UI: dict[str, tuple[str, str, str, str]] = {
                   "minst én betingelse"),
     "conditions": ("Conditions", "Betingelser", "Villkor", "Betingelser"),
     "condition_n": ("Condition {n}", "Betingelse {n}", "Villkor {n}", "Betingelse {n}"),
-    "field": ("Field", "Felt", "Fält", "Felt"),
+    "cond_field": ("Field", "Felt", "Fält", "Felt"),
     "operator": ("Operator", "Operator", "Operator", "Operator"),
-    "value": ("Value", "Værdi", "Värde", "Verdi"),
-    "value_help": (
+    "cond_value": ("Value", "Værdi", "Värde", "Verdi"),
+    "cond_value_help": (
         "Lists: separate with commas (between: low, high). Durations: 90d or 12w.",
         "Lister: adskil med komma (between: lav, høj). Varigheder: 90d eller 12w.",
         "Listor: separera med komma (between: låg, hög). Tidsperioder: 90d eller 12w.",

@@ -47,9 +47,9 @@
     const err = el("p", { id: `c${id}-error`, class: "error cond-error", "aria-live": "polite" });
     const box = el("div", { class: "condition", role: "group",
       "aria-label": t("condition_n", { n: id }) },
-      el("div", { class: "field" }, el("label", { for: fieldSel.id }, t("field")), fieldSel),
+      el("div", { class: "field" }, el("label", { for: fieldSel.id }, t("cond_field")), fieldSel),
       el("div", {}, el("label", { for: opSel.id }, t("operator")), opSel),
-      el("div", {}, el("label", { for: value.id }, t("value")), value),
+      el("div", {}, el("label", { for: value.id }, t("cond_value")), value),
       remove, err);
     li.append(box);
     $("#conditions").append(li);
