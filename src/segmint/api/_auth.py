@@ -235,9 +235,9 @@ class AuthStore:
         row = (
             self._con()
             .execute(
-                "SELECT s.name, s.role, s.kind FROM sessions s WHERE s.hash = ? AND s.expires_at > ?"
-                " AND (s.kind <> 'token' OR EXISTS (SELECT 1 FROM tokens t WHERE t.name = s.name"
-                " AND t.revoked_at IS NULL))",
+                "SELECT s.name, s.role, s.kind FROM sessions s WHERE s.hash = ? "
+                "AND s.expires_at > ? AND (s.kind <> 'token' OR EXISTS "
+                "(SELECT 1 FROM tokens t WHERE t.name = s.name AND t.revoked_at IS NULL))",
                 (key[2:], _now().isoformat()),
             )
             .fetchone()

@@ -86,6 +86,8 @@ class ExportJobs:
         actor: str,
     ) -> Job:
         job = Job(uuid.uuid4().hex[:16], segment, destination, format, mode, channels, actor)
+        if format is not None:
+            self._adhoc(job)  # a wrong ad hoc destination is the caller's error, now
         with self._lock:
             self._jobs[job.job_id] = job
         t = threading.Thread(target=self._run, args=(job,), name=f"export-{job.job_id}")
@@ -124,6 +126,23 @@ class ExportJobs:
                 job.status = "waiting for the store"
                 time.sleep(self.retry_every)
 
+    def _adhoc(self, job: Job) -> Any:
+        """The ad hoc file destination of a job (``.segmint/exports/SEGMENT-JOB.FORMAT``)."""
+        from pydantic import ValidationError
+
+        from segmint._server_service import DefinitionError
+        from segmint.activation import DestinationConfig
+
+        path = self.root / EXPORTS_DIR / f"{job.segment}-{job.job_id}.{job.format}"
+        try:
+            return DestinationConfig.model_validate(
+                {"name": f"adhoc-{job.format}", "kind": job.format, "path": str(path),
+                 "channels": job.channels}
+            )  # fmt: skip
+        except ValidationError as e:
+            msg = "; ".join(str(x["msg"]).removeprefix("Value error, ") for x in e.errors())
+            raise DefinitionError(msg, "channels") from None
+
     def _run(self, job: Job) -> None:
         from segmint.activation import DestinationConfig, export_segment
 
@@ -135,13 +154,9 @@ class ExportJobs:
                 if job.destination is not None:
                     dest = job.destination
                 else:
-                    folder = self.root / EXPORTS_DIR
-                    folder.mkdir(parents=True, exist_ok=True)
-                    path = folder / f"{job.segment}-{job.job_id}.{job.format}"
-                    dest = DestinationConfig.model_validate(
-                        {"name": f"adhoc-{job.format}", "kind": job.format, "path": str(path),
-                         "channels": job.channels}
-                    )  # fmt: skip
+                    adhoc = self._adhoc(job)
+                    Path(str(adhoc.path)).parent.mkdir(parents=True, exist_ok=True)
+                    dest = adhoc
                 report = export_segment(
                     project,
                     job.segment,

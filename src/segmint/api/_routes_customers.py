@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from segmint.api._deps import Analyst, ApiError, Ctx, Viewer
-from segmint.api._schemas import CustomerOut, ErrorOut
+from segmint.api._schemas import CustomerOut, ErrorOut, finite
 
 router = APIRouter()
 
@@ -46,4 +46,4 @@ def profile(
     from segmint.profiles import profile as make_profile
 
     with ctx.project() as project:
-        return make_profile(project, segment, versus=versus).to_dict()
+        return finite(make_profile(project, segment, versus=versus).to_dict())

@@ -18,6 +18,7 @@ from segmint.api._schemas import (
     StatusOut,
     TableOut,
     WhoAmI,
+    finite,
 )
 from segmint.runs import model_cards, runs
 
@@ -103,4 +104,4 @@ def loads(ctx: Ctx, _who: Viewer, limit: Annotated[int, Query(ge=1, le=1000)] = 
 def models(ctx: Ctx, _who: Viewer, run_id: str | None = None) -> Any:
     """The model cards of the last run (or of ``run_id``): metrics, drivers, calibration."""
     with ctx.project() as project:
-        return model_cards(project.engine, run_id)
+        return finite(model_cards(project.engine, run_id))

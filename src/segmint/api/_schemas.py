@@ -259,3 +259,14 @@ class NewToken(_Out):
     name: str
     role: Role
     token: str = Field(description="Shown once: only its SHA-256 is kept")
+
+
+def finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
