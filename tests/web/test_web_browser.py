@@ -279,6 +279,12 @@ def test_login_dashboard_build_save_open_download(
         assert page.locator("#members-table tbody tr").count() == min(50, len(members))
         assert page.locator("#canvas-facts tbody tr").count() > 0
         assert page.evaluate(DRAWN, "chart-size") > 0
+        # the definition is shown as segmint.yaml holds it
+        assert yaml.safe_load(page.text_content("#segment-yaml"))["segments"][0] == {
+            "name": "dk_repeat",
+            "description": "Danish customers with three orders or more",
+            "rule": shown["rule"],
+        }
         _shot(page, "web-segment", full=True)
         with page.expect_download() as info:
             page.click("#download-csv")

@@ -169,6 +169,7 @@ _REPORT_KEYS = (
     "share_customers", "share_revenue", "growth", "facts", "sales", "value", "facts_help",
     "sales_help", "value_help", "index", "distinguishing", "average", "index_short",
     "this_segment", "actual", "predicted", "churn_drivers", "clv_check", "nps", "respondents",
+    "orders_before",
 )  # fmt: skip
 
 

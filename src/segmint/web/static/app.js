@@ -120,6 +120,39 @@ const segmint = (() => {
       responsive: true, displaylogo: false, locale: words.lang,
     });
   }
+  // -- a small YAML writer for segment definitions, as segmint.yaml holds them (strings
+  //    quoted when YAML would misread them; block style, lists of scalars inline)
+  function scalar(v) {
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    if (v === null || v === undefined) return "null";
+    const s = String(v);
+    const plain = /^[A-Za-z_][A-Za-z0-9_ .\-/]*$/.test(s)
+      && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(s) && !/\s$/.test(s);
+    return plain ? s : JSON.stringify(s);
+  }
+  const flat = (x) => typeof x !== "object" || x === null
+    || (Array.isArray(x) && x.every((y) => typeof y !== "object" || y === null));
+  const inline = (x) => (Array.isArray(x) ? `[${x.map(scalar).join(", ")}]` : scalar(x));
+  /** Block-style YAML lines of a mapping (lists of mappings as "- " items). */
+  function yamlLines(obj, pad) {
+    const out = [];
+    for (const [k, x] of Object.entries(obj)) {
+      if (flat(x)) out.push(`${pad}${k}: ${inline(x)}`);
+      else if (Array.isArray(x)) {
+        out.push(`${pad}${k}:`);
+        for (const item of x) {
+          const lines = flat(item) ? [`${pad}    ${inline(item)}`] : yamlLines(item, pad + "    ");
+          out.push(`${pad}  - ${lines[0].trimStart()}`, ...lines.slice(1));
+        }
+      } else {
+        out.push(`${pad}${k}:`, ...yamlLines(x, pad + "  "));
+      }
+    }
+    return out;
+  }
+  /** A definition as the ``segments:`` entry of segmint.yaml. */
+  const toYaml = (def) => yamlLines({ segments: [def] }, "").join("\n") + "\n";
+
   const segmentHref = (name) => "/segments/" + encodeURIComponent(name);
   const customerHref = (id) => "/customers/" + encodeURIComponent(id);
 
@@ -134,5 +167,5 @@ const segmint = (() => {
   });
 
   return { words, page, t, trait, api, ApiError, num, dec, pct, value, date, el, $, fill,
-           showError, plot, segmentHref, customerHref, locale };
+           showError, plot, segmentHref, customerHref, locale, toYaml };
 })();

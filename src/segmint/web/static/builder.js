@@ -3,7 +3,8 @@
    POST /segments; the definition is shown as the YAML segmint.yaml holds. */
 "use strict";
 (async () => {
-  const { api, t, trait, num, date, el, $, page, segmentHref, customerHref, showError } = segmint;
+  const { api, t, trait, num, date, el, $, page, segmentHref, customerHref, showError, toYaml } =
+    segmint;
   const NO_VALUE = new Set(["is_null", "not_null"]);
   const LIST = new Set(["in", "not_in"]);
   const FALLBACK_OPS = ["=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "is_null",
@@ -234,36 +235,6 @@
     }
   }
 
-  // -- a small YAML writer for the definition (strings quoted when YAML would misread them)
-  function scalar(v) {
-    if (typeof v === "number" || typeof v === "boolean") return String(v);
-    if (v === null || v === undefined) return "null";
-    const s = String(v);
-    const plain = /^[A-Za-z_][A-Za-z0-9_ .\-/]*$/.test(s)
-      && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(s) && !/\s$/.test(s);
-    return plain ? s : JSON.stringify(s);
-  }
-  const flat = (x) => typeof x !== "object" || x === null
-    || (Array.isArray(x) && x.every((y) => typeof y !== "object" || y === null));
-  const inline = (x) => (Array.isArray(x) ? `[${x.map(scalar).join(", ")}]` : scalar(x));
-  /** Block-style YAML lines of a mapping (lists of mappings as "- " items). */
-  function yamlLines(obj, pad) {
-    const out = [];
-    for (const [k, x] of Object.entries(obj)) {
-      if (flat(x)) out.push(`${pad}${k}: ${inline(x)}`);
-      else if (Array.isArray(x)) {
-        out.push(`${pad}${k}:`);
-        for (const item of x) {
-          const lines = flat(item) ? [`${pad}    ${inline(item)}`] : yamlLines(item, pad + "    ");
-          out.push(`${pad}  - ${lines[0].trimStart()}`, ...lines.slice(1));
-        }
-      } else {
-        out.push(`${pad}${k}:`, ...yamlLines(x, pad + "  "));
-      }
-    }
-    return out;
-  }
-  const toYaml = (def) => yamlLines({ segments: [def] }, "").join("\n") + "\n";
 
   try {
     const r = await api("/fields");

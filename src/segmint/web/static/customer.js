@@ -21,7 +21,9 @@
       el("td", {}, typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? date(v) : value(v)))));
     const records = c.records || (c.attributes ? [c.attributes] : []);
     $("#customer-records").replaceChildren(...records.map((r, i) => {
-      const rows = Object.entries(r).filter(([, v]) => v !== null && v !== "");
+      // bookkeeping columns (_key, _row, _loaded_at ...) are not the customer's attributes
+      const rows = Object.entries(r).filter(([k, v]) => !k.startsWith("_") && v !== null
+        && v !== "");
       return el("table", { class: "data compact" },
         el("caption", {}, `${t("source")}: ${r._source || i + 1}`),
         el("tbody", {}, ...rows.map(([k, v]) => el("tr", {},

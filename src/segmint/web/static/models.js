@@ -17,20 +17,27 @@
       const metrics = card.metrics || card.validation || {};
       const drivers = (card.drivers || []).slice().sort((a, b) => a.importance - b.importance);
       const calibration = metrics.calibration || [];
+      // a purchase model's holdout check: actual and predicted orders per group of customers
+      const groups = (metrics.groups || []).filter((g) => g.actual_mean !== undefined);
+      const facts = [...scalars(metrics), ...scalars(card.parameters),
+        ...scalars({ log_likelihood: card.log_likelihood, converged: card.converged })
+          .filter(([, v]) => v !== null && v !== undefined)];
       const section = el("section", { class: "card model", "aria-labelledby": `model-${i}-h` },
         el("h2", { id: `model-${i}-h` }, card.model || `model ${i + 1}`),
         card.fitted_at ? el("p", { class: "muted small" }, card.fitted_at) : null,
         el("div", { class: "grid2" },
           el("div", {}, el("h3", {}, t("metrics")),
-            table(t("metrics"), [...scalars(metrics), ...scalars(card.parameters)
-              .map(([k, v]) => [k, v])])),
+            table(t("metrics"), facts)),
           el("div", {},
             drivers.length ? [el("h3", {}, t("drivers")),
               el("div", { id: `model-${i}-drivers`, class: "chart", role: "img",
                           "aria-label": t("drivers") })] : null,
             calibration.length ? [el("h3", {}, t("calibration")),
               el("div", { id: `model-${i}-calibration`, class: "chart", role: "img",
-                          "aria-label": t("calibration") })] : null)));
+                          "aria-label": t("calibration") })] : null,
+            groups.length ? [el("h3", {}, t("clv_check")),
+              el("div", { id: `model-${i}-check`, class: "chart", role: "img",
+                          "aria-label": t("clv_check") })] : null)));
       $("#models").append(section);
       if (drivers.length) {
         plots.push(plot(`model-${i}-drivers`, [{
@@ -47,6 +54,14 @@
             line: { dash: "dot", color: "#5b6475" } },
         ], { xaxis: { title: { text: t("predicted") } }, yaxis: { title: { text: t("actual") } },
              legend: { orientation: "h", y: -0.25 }, margin: { l: 60, r: 20, t: 10, b: 90 } }));
+      }
+      if (groups.length) {
+        const x = groups.map((g) => g.label);
+        plots.push(plot(`model-${i}-check`, [
+          { type: "bar", name: t("actual"), x, y: groups.map((g) => g.actual_mean) },
+          { type: "bar", name: t("predicted"), x, y: groups.map((g) => g.predicted_mean) },
+        ], { barmode: "group", xaxis: { type: "category", title: { text: t("orders_before") } },
+             legend: { orientation: "h", y: -0.3 }, margin: { l: 60, r: 20, t: 10, b: 90 } }));
       }
     });
     await Promise.all(plots);

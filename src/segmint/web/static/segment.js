@@ -3,7 +3,7 @@
 "use strict";
 (async () => {
   const { api, t, trait, num, dec, pct, value, date, el, $, fill, plot, page, customerHref,
-          showError } = segmint;
+          showError, toYaml } = segmint;
   const name = page.segment;
   const enc = encodeURIComponent(name);
   const PAGE = 50;
@@ -23,15 +23,18 @@
     if (d.definition) {
       $("#segment-description").textContent = d.definition.description || "";
       $("#rule-section").hidden = false;
-      $("#segment-yaml").textContent = d.yaml || JSON.stringify(d.definition.rule, null, 2);
+      $("#segment-yaml").textContent = toYaml(d.definition);
     }
     const sizes = d.sizes || [];
     if (sizes.length) {
       await plot("chart-size", [{
-        type: "scatter", mode: "lines+markers", x: sizes.map((r) => r.as_of || r.run_id),
+        type: "scatter", mode: "lines+markers", x: sizes.map((r) => date(r.as_of || r.run_id)),
         y: sizes.map((r) => r.size), name: t("size"),
         hovertemplate: "%{x}: %{y:,}<extra></extra>", line: { color: "#0b5cad" },
-      }], { yaxis: { title: { text: t("customers") }, rangemode: "tozero" } });
+      }], {
+        yaxis: { title: { text: t("customers") }, rangemode: "tozero" },
+        xaxis: { type: "category", title: { text: t("as_of") } },
+      });
     } else {
       $("#chart-size").replaceChildren(el("p", { class: "muted" }, t("not_evaluated")));
     }
