@@ -302,13 +302,33 @@ def test_login_dashboard_build_save_open_download(
         assert page.locator("#customer-traits tbody tr").count() > 10
         _shot(page, "web-customer", full=True)
 
-        # -- models: the demo's CLV model cards; exports: the page answers
+        # -- models: the demo's CLV model cards with the holdout check drawn
         page.click("nav a[href='/models']")
         page.wait_for_selector("body[data-ready=models]")
-        assert page.locator("#models section h2").count() >= 1
+        assert "BG/NBD" in page.locator("#models section h2").all_text_contents()
+        assert page.evaluate(DRAWN, "model-0-check") > 0
         _shot(page, "web-models", full=True)
+
+        # -- exports: the segment as a CSV file to members with email consent
         page.click("nav a[href='/exports']")
         page.wait_for_selector("body[data-ready=exports]")
+        page.select_option("#export-segment", "dk_repeat")
+        page.select_option("#export-to", "file:csv")
+        page.fill("#export-channels", "email")
+        page.click("#export-start")
+        page.wait_for_selector("#export-status[data-job]")
+        job = page.get_attribute("#export-status", "data-job")
+        page.wait_for_selector(f"#jobs tr[data-job='{job}'][data-status=done]", timeout=60_000)
+        sent = int(_digits(page.text_content(f"#jobs tr[data-job='{job}'] td.num")))
+        assert page.text_content("#export-status").endswith(": done")
+        with page.expect_download() as info:
+            page.click(f"#jobs tr[data-job='{job}'] a")
+        exported = tmp_path / "export.csv"
+        info.value.save_as(str(exported))
+        shutil.copy(exported, ARTIFACTS / "dk_repeat-export.csv")
+        audit = page.locator("#audit tbody tr td:nth-child(3)").all_text_contents()
+        assert "login" in audit
+        assert "segment.create" in audit
         _shot(page, "web-exports", full=True)
 
         # -- the language switch: Danish labels, remembered on the next page
@@ -323,5 +343,18 @@ def test_login_dashboard_build_save_open_download(
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [r["customer_id"] for r in rows] == members
     assert {r["segment"] for r in rows} == {"dk_repeat"}
+    # the export holds members only, those with email consent, as many as the page says
+    project = service.open_project(root)
+    try:
+        t = project.engine.table("customer_traits")
+        consenting = set(t.filter(t.consent_email).customer_id.to_pyarrow().to_pylist()) & set(
+            members
+        )
+    finally:
+        project.close()
+    out = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
+    ids = {r["customer_id"] for r in out}
+    assert len(out) == sent > 0
+    assert ids <= consenting
     assert outside == []
     assert errors == []
