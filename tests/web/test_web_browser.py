@@ -49,6 +49,13 @@ DRAWN = """(id) => {
 }"""
 
 
+#: form controls without an accessible name (no label, aria-label or text)
+UNLABELLED = """[...document.querySelectorAll('input, select, button, textarea')]
+  .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                 && !e.textContent.trim())
+  .map((e) => e.id || e.outerHTML.slice(0, 80))"""
+
+
 def _browser_or_skip() -> None:
     if CHROMIUM.exists():
         return
@@ -184,6 +191,27 @@ def test_login_dashboard_and_language(
         assert page.evaluate(DRAWN, "chart-trends") > 0
         assert page.locator("nav a[href='/exports']").count() == 0  # viewer
         _shot(page, "web-dashboard-viewer")
+
+        # the builder with the keyboard: Enter on "Add condition" adds one and focuses it;
+        # every control has a name; a viewer may count but not save
+        page.goto(server + "/segments/new")
+        page.wait_for_selector("body[data-ready=builder]")
+        page.focus("#add-condition")
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "c2-field"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "c2-op"
+        assert page.evaluate(UNLABELLED) == []
+        assert page.is_disabled("#save")
+        assert "needs admin" in page.text_content("#save-status")
+        page.locator("#conditions > li").nth(0).locator("[data-role=field]").select_option(
+            "frequency"
+        )
+        page.locator("#conditions > li").nth(0).locator("[data-role=op]").select_option(">=")
+        page.locator("#conditions > li").nth(0).locator("[data-role=value]").fill("2")
+        assert _live_count(page) > 0
+        page.click("nav a[href='/']")
+        page.wait_for_selector("body[data-ready=dashboard]")
         page.click("a[hreflang=sv]")
         page.wait_for_selector("body[data-ready=dashboard]")
         assert page.text_content("h1") == "Översikt"
