@@ -280,6 +280,12 @@ def test_login_dashboard_build_save_open_download(
         _shot(page, "web-builder", docs=True)
         page.click("#save")
         page.wait_for_selector("#save-status[data-saved=dk_repeat]")
+        # listed at once, not yet evaluated (the next run does)
+        page.click("nav a[href='/segments']")
+        page.wait_for_selector("body[data-ready=segments]")
+        page.fill("#segment-filter", "dk_rep")
+        assert page.locator("#segments-table tbody tr").count() == 1
+        assert page.text_content("#segments-table tbody tr td:nth-child(3)") == "not yet evaluated"
         saved = service.open_project(root)
         try:
             definition = saved.config.segment("dk_repeat")

@@ -37,17 +37,22 @@
       const picks = [...rules, ...sized.filter((s) => s.kind !== "rule")].slice(0, 8);
       const details = await Promise.all(
         picks.map((s) => api("/segments/" + encodeURIComponent(s.name)).catch(() => null)));
-      const traces = details.filter(Boolean).map((d) => {
-        const sizes = d.sizes || [];
-        return {
-          type: "scatter", mode: "lines+markers", name: d.name,
-          x: sizes.map((r) => r.as_of || r.run_id), y: sizes.map((r) => r.size),
-          hovertemplate: "%{fullData.name}: %{y:,}<extra></extra>",
-        };
-      });
+      // one category per run, in run order, named by its as-of date in the page's language
+      const found = details.filter(Boolean);
+      const runs = [...new Map(found.flatMap((d) => d.sizes || [])
+        .map((r) => [r.run_id, r])).values()].sort((a, b) => (a.run_id < b.run_id ? -1 : 1));
+      const label = (r) => date(r.as_of || r.run_id);
+      const traces = found.map((d) => ({
+        type: "scatter", mode: "lines+markers", name: d.name,
+        x: (d.sizes || []).map(label), y: (d.sizes || []).map((r) => r.size),
+        hovertemplate: "%{fullData.name}: %{y:,}<extra></extra>",
+      }));
       await plot("chart-trends", traces, {
-        legend: { orientation: "h", y: -0.25 }, margin: { l: 60, r: 20, t: 10, b: 90 },
+        legend: { orientation: "h", y: -0.3, yanchor: "top" },
+        margin: { l: 60, r: 20, t: 10, b: 110 }, height: 440,
         yaxis: { title: { text: t("customers") }, rangemode: "tozero" },
+        xaxis: { type: "category", categoryorder: "array",
+                 categoryarray: [...new Set(runs.map(label))], title: { text: t("as_of") } },
       });
     } else {
       $("#chart-sizes").replaceChildren(el("p", { class: "muted" }, t("no_run")));
