@@ -20,12 +20,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from segmint.api._deps import SESSION_COOKIE
 from segmint.report._i18n import LANGUAGES
 from segmint.web._i18n import LANG_COOKIE, LANGUAGE_NAMES, UIWords, ui_words
 
 HERE = Path(__file__).parent
 API = "/api/v1"
-SESSION_COOKIE = "segmint_session"
 ROLES = ("viewer", "analyst", "admin")
 #: the menu: (label key, endpoint, lowest role that sees the entry)
 NAV = (
