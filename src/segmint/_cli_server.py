@@ -77,13 +77,14 @@ def serve(
             port=port,
             workers=workers,
             log_level=log_level,
+            access_log=False,
         )
     else:
         from segmint.api import create_app
 
         with _user_errors():
             app = create_app(root)
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
 @token_app.command("create")

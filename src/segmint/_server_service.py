@@ -244,15 +244,12 @@ def members_page(
     a place and a few value traits each; ``q`` keeps ids starting with it and names
     containing it (case-insensitive)."""
     from segmint.runs import TRAITS, current_members
-    from segmint.segments._parse import did_you_mean
 
     eng = project.engine
     cur = current_members(eng)
     if cur is None:
         raise ConfigError("no run yet: run 'segmint run' first")
-    known = {s["name"] for s in segment_list(project)}
-    if segment not in known:
-        raise SegmentNotFoundError(f"no segment {segment!r}{did_you_mean(segment, known)}")
+    _known_segment(project, segment)
     m = cur.filter(cur.segment == segment).select("customer_id")
     if eng.has_table("customers"):
         c = eng.table("customers")
@@ -282,6 +279,14 @@ def members_page(
     return {"segment": segment, "total": total, "offset": offset, "limit": limit, "items": rows}
 
 
+def _known_segment(project: Project, segment: str) -> None:
+    from segmint.segments._parse import did_you_mean
+
+    known = {s["name"] for s in segment_list(project)}
+    if segment not in known:
+        raise SegmentNotFoundError(f"no segment {segment!r}{did_you_mean(segment, known)}")
+
+
 def members_csv(project: Project, segment: str) -> Iterator[str]:
     """A segment's members at the last run as CSV lines: customer id and value traits only.
 
@@ -294,6 +299,7 @@ def members_csv(project: Project, segment: str) -> Iterator[str]:
     from segmint import service
     from segmint.runs import TRAITS
 
+    _known_segment(project, segment)
     ids = service.members(project, segment, limit=None)
     eng = project.engine
     vals: list[str] = []

@@ -356,6 +356,10 @@ def build_lookup(path: Path, *, published_at: datetime) -> tuple[str | None, int
 
 
 # -- the reading side ---------------------------------------------------------------------
+_BY_ID = f"SELECT doc FROM {LOOKUP} WHERE customer_id = ?"
+_ALIAS = f"SELECT person_id FROM {ALIASES} WHERE customer_id = ?"
+
+
 class NoReplicaError(SegmintError, LookupError):
     """The project has no serving replica yet."""
 
@@ -405,10 +409,6 @@ class _Pooled:
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self.cursor = cursor
         self._engine: Engine | None = None
-        self.lookup_sql = (
-            f"SELECT doc FROM {LOOKUP} WHERE customer_id = "
-            f"coalesce((SELECT person_id FROM {ALIASES} WHERE customer_id = $1), $1)"
-        )
 
     @property
     def engine(self) -> Engine:
@@ -503,7 +503,13 @@ class ServingStore:
     def customer_json(self, customer_id: str) -> str | None:
         """The customer's lookup document (JSON text), or None when there is no such id."""
         with self._connection() as item:
-            row = item.cursor.execute(item.lookup_sql, [customer_id]).fetchone()
+            cur = item.cursor
+            # two plain point queries: DuckDB uses the index for ``key = ?`` only
+            row = cur.execute(_BY_ID, [customer_id]).fetchone()
+            if row is None:
+                alias = cur.execute(_ALIAS, [customer_id]).fetchone()
+                if alias is not None:
+                    row = cur.execute(_BY_ID, [alias[0]]).fetchone()
         return None if row is None else str(row[0])
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from segmint.api import _routes_admin, _routes_customers, _routes_project, _routes_segments
 from segmint.api._context import ServerContext
 from segmint.api._deps import ApiError
+from segmint.api._lookup import CustomerLookup
 from segmint.api._schemas import ErrorOut
 from segmint.exceptions import (
     ConfigError,
@@ -119,6 +120,7 @@ def create_app(project_dir: Path | str, *, cors_origins: list[str] | None = None
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for module in (_routes_project, _routes_segments, _routes_customers, _routes_admin):
         app.include_router(module.router, prefix=API)
+    app.add_middleware(CustomerLookup, ctx=ctx)  # the hot path, below routing
     origins = cors_origins if cors_origins is not None else ctx.config().server.cors_origins
     if origins:
         from fastapi.middleware.cors import CORSMiddleware

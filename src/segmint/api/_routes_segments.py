@@ -4,6 +4,7 @@ validate, preview, members (paged, filtered, CSV), and the builder's fields and 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
@@ -130,7 +131,7 @@ def members_csv(name: Name, ctx: Ctx, who: Analyst) -> Any:
     return StreamingResponse(
         iter(lines),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-members.csv"'},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}-members.csv"},
     )
 
 
