@@ -32,6 +32,7 @@ import pytest
 import yaml
 
 from segmint import service
+from segmint.runs import _cards_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +49,25 @@ DRAWN = """(id) => {
   ).length;
 }"""
 
+
+#: a churn model's card (as ``segmint.models`` writes it), with drivers and calibration
+CHURN: dict[str, Any] = {
+    "model": "churn: no purchase in 90 days",
+    "metrics": {
+        "customers": 2000,
+        "auc": 0.81,
+        "lift_top_decile": 2.4,
+        "calibration": [
+            {"low": 0.0, "high": 0.2, "customers": 700, "predicted": 0.1, "observed": 0.12},
+            {"low": 0.2, "high": 0.5, "customers": 700, "predicted": 0.35, "observed": 0.31},
+            {"low": 0.5, "high": 1.0, "customers": 600, "predicted": 0.7, "observed": 0.74},
+        ],
+    },
+    "drivers": [
+        {"name": "recency_days", "label": "days since the last order", "importance": 0.2},
+        {"name": "email_opens_90d", "label": "email opens", "importance": 0.05},
+    ],
+}
 
 #: form controls without an accessible name (no label, aria-label or text)
 UNLABELLED = """[...document.querySelectorAll('input, select, button, textarea')]
@@ -294,8 +314,14 @@ def test_login_dashboard_build_save_open_download(
                 definition.model_dump(mode="json", exclude_defaults=True)["rule"] == (shown["rule"])
             )
             # -- a run while the server answers; the server then shows it
-            service.run(saved)
+            result = service.run(saved)
             members = service.members(saved, "dk_repeat", limit=None)
+            # a churn model's card as a run with models.churn stores it (fitting one takes
+            # minutes); published again so the server has it
+            saved.engine.append("model_cards", _cards_table(result.run_id, result.as_of, [CHURN]))
+            from segmint.serving import publish
+
+            publish(saved)
         finally:
             saved.close()
         assert len(members) == expected
@@ -336,11 +362,27 @@ def test_login_dashboard_build_save_open_download(
         assert page.locator("#customer-traits tbody tr").count() > 10
         _shot(page, "web-customer", full=True)
 
-        # -- models: the demo's CLV model cards with the holdout check drawn
-        page.click("nav a[href='/models']")
-        page.wait_for_selector("body[data-ready=models]")
-        assert "BG/NBD" in page.locator("#models section h2").all_text_contents()
-        assert page.evaluate(DRAWN, "model-0-check") > 0
+        # -- models: the CLV holdout check, the churn card's metrics, drivers, calibration
+        deadline = time.monotonic() + 20
+        while True:  # the server takes up the last replica within about a second
+            page.goto(f"{server}/models")
+            page.wait_for_selector("body[data-ready=models]")
+            titles = page.locator("#models section h2").all_text_contents()
+            if CHURN["model"] in titles or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert "BG/NBD" in titles
+        assert page.evaluate(DRAWN, f"model-{titles.index('BG/NBD')}-check") > 0
+        churn = titles.index(CHURN["model"])
+        drivers = page.evaluate(f"document.getElementById('model-{churn}-drivers').data[0]")
+        assert drivers["x"] == [0.05, 0.2]  # least important at the bottom
+        assert drivers["y"] == ["email opens", "days since the last order"]
+        calibration = page.evaluate(f"document.getElementById('model-{churn}-calibration').data[0]")
+        assert calibration["x"] == [b["predicted"] for b in CHURN["metrics"]["calibration"]]
+        assert calibration["y"] == [b["observed"] for b in CHURN["metrics"]["calibration"]]
+        assert page.evaluate(DRAWN, f"model-{churn}-calibration") > 0
+        auc = page.locator(f"#model-{churn}-h ~ div table tr", has_text="auc").first
+        assert auc.locator("td").text_content() == "0.81"
         _shot(page, "web-models", full=True)
 
         # -- exports: the segment as a CSV file to members with email consent
