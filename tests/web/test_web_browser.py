@@ -212,6 +212,14 @@ def test_login_dashboard_and_language(
         assert page.locator("nav a[href='/exports']").count() == 0  # viewer
         _shot(page, "web-dashboard-viewer")
 
+        # a segment's page for a viewer: the profile and sizes, not the members
+        page.goto(server + "/segments/vip")
+        page.wait_for_selector("body[data-ready=segment]")
+        assert page.locator("#canvas-sales tbody tr").count() > 0
+        assert _digits(page.text_content("#profile-kpis dd")) == str(sizes["vip"])
+        assert page.is_visible("#members-forbidden")
+        assert page.locator("#download-csv").count() == 0
+
         # the builder with the keyboard: Enter on "Add condition" adds one and focuses it;
         # every control has a name; a viewer may count but not save
         page.goto(server + "/segments/new")
