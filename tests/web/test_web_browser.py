@@ -415,10 +415,49 @@ def test_login_dashboard_build_save_open_download(
         assert "segment.create" in audit
         _shot(page, "web-exports", full=True)
 
+        # -- edit it: the form holds the saved conditions; change one, save, delete
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{server}/segments/dk_repeat")
+        page.wait_for_selector("body[data-ready=segment]")
+        page.click("#edit-link a")
+        page.wait_for_selector("body[data-ready=builder]")
+        assert page.url == f"{server}/segments/dk_repeat/edit"
+        rows = page.locator("#conditions > li")
+        assert rows.count() == 2
+        assert rows.nth(1).locator("[data-role=field]").input_value() == "frequency"
+        assert rows.nth(1).locator("[data-role=op]").input_value() == ">="
+        assert rows.nth(1).locator("[data-role=value]").input_value() == "3"
+        assert _live_count(page) == expected
+        rows.nth(1).locator("[data-role=value]").fill("5")
+        page.wait_for_function(
+            f"document.getElementById('live-count').dataset.count !== '{expected}'"
+            " && document.getElementById('live-count').dataset.state === 'ready'",
+            timeout=30_000,
+        )
+        page.click("#save")
+        page.wait_for_selector("#save-status[data-saved=dk_repeat]")
+        edited = service.open_project(root)
+        try:
+            changed = edited.config.segment("dk_repeat")
+            assert changed is not None
+            rule = changed.rule
+            assert rule.model_dump(mode="json")["all"][1]["value"] == 5
+            assert service.preview(edited, rule.model_dump(mode="json")).count == _live_count(page)
+        finally:
+            edited.close()
+        page.click("#delete")
+        page.wait_for_url(server + "/segments")
+        gone = service.open_project(root)
+        try:
+            assert gone.config.segment("dk_repeat") is None
+        finally:
+            gone.close()
+
         # -- the language switch: Danish labels, remembered on the next page
+        page.wait_for_selector("body[data-ready=segments]")
         page.click("a[hreflang=da]")
-        page.wait_for_selector("body[data-ready=exports]")
-        assert page.text_content("h1") == "Eksporter"
+        page.wait_for_selector("body[data-ready=segments]")
+        assert page.text_content("h1") == "Segmenter"
         page.click("nav a[href='/']")
         page.wait_for_selector("body[data-ready=dashboard]")
         assert page.text_content("h1") == "Overblik"

@@ -19,6 +19,7 @@ PAGES = {
     "/segments": "viewer",
     "/segments/new": "viewer",
     "/segments/vip": "viewer",
+    "/segments/vip/edit": "viewer",
     "/customers": "analyst",
     "/models": "viewer",
     "/exports": "analyst",
@@ -120,8 +121,16 @@ def test_parts_of_pages_follow_the_role(client: TestClient, web_tokens: dict[str
     assert 'id="download-csv"' in html
     assert 'href="/api/v1/segments/vip/members.csv"' in html
     assert 'id="audit-forbidden"' in client.get("/exports").text
+    assert 'id="edit-link"' not in html
+    assert 'id="delete"' not in client.get("/segments/vip/edit").text
     login(client, web_tokens["admin"])
     assert 'id="audit"' in client.get("/exports").text
+    html = client.get("/segments/vip").text
+    assert 'href="/segments/vip/edit"' in html
+    html = client.get("/segments/vip/edit").text
+    assert "<h1>Edit segment: vip</h1>" in html
+    assert 'id="delete"' in html
+    assert 'value="vip" readonly' in html
 
 
 def test_language_switch_changes_labels_and_is_remembered(

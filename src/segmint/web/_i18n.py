@@ -112,6 +112,21 @@ _UI: dict[str, tuple[str, str, str, str]] = {
                    "Kunder som treffer nå"),
     "sample": ("Sample", "Eksempler", "Exempel", "Eksempler"),
     "save": ("Save segment", "Gem segment", "Spara segment", "Lagre segment"),
+    "edit_segment": ("Edit segment", "Ret segment", "Redigera segment", "Rediger segment"),
+    "edit": ("Edit", "Ret", "Redigera", "Rediger"),
+    "delete": ("Delete segment", "Slet segment", "Ta bort segment", "Slett segment"),
+    "confirm_delete": ("Delete the segment {name}?", "Slet segmentet {name}?",
+                       "Ta bort segmentet {name}?", "Slette segmentet {name}?"),
+    "cannot_edit": (
+        "This rule uses more than the form shows (activities, sequences, nested groups): "
+        "edit it in segmint.yaml.",
+        "Reglen bruger mere, end formularen viser (aktiviteter, sekvenser, grupper i grupper): "
+        "ret den i segmint.yaml.",
+        "Regeln använder mer än formuläret visar (aktiviteter, sekvenser, grupper i grupper): "
+        "redigera den i segmint.yaml.",
+        "Regelen bruker mer enn skjemaet viser (aktiviteter, sekvenser, grupper i grupper): "
+        "rediger den i segmint.yaml.",
+    ),
     "saved": ("Saved. The next run evaluates it.", "Gemt. Næste kørsel beregner det.",
               "Sparat. Nästa körning beräknar det.", "Lagret. Neste kjøring beregner det."),
     "yaml": ("Definition (YAML)", "Definition (YAML)", "Definition (YAML)", "Definisjon (YAML)"),

@@ -209,6 +209,15 @@ async def segment_list(request: Request) -> Response:
 
 @router.get("/segments/new", response_class=HTMLResponse, name="web_builder")
 async def builder(request: Request) -> Response:
+    return await _builder(request, None)
+
+
+@router.get("/segments/{name}/edit", response_class=HTMLResponse, name="web_builder_edit")
+async def builder_edit(request: Request, name: str) -> Response:
+    return await _builder(request, name)
+
+
+async def _builder(request: Request, edit: str | None) -> Response:
     user = await current_user(request)
     if user is None:
         return _to_login(request)
@@ -218,10 +227,11 @@ async def builder(request: Request) -> Response:
         "builder.html",
         w,
         user,
-        title=w["builder"],
-        active="new_segment",
-        page={"can_write": user.at_least("admin")},
+        title=f"{w['edit_segment']}: {edit}" if edit else w["builder"],
+        active="segment_list" if edit else "new_segment",
+        page={"can_write": user.at_least("admin"), "edit": edit},
         can_write=user.at_least("admin"),
+        edit=edit,
     )
 
 
@@ -241,6 +251,7 @@ async def segment_page(request: Request, name: str) -> Response:
         plotly=True,
         page={"segment": name, "can_members": user.at_least("analyst")},
         segment=name,
+        can_write=user.at_least("admin"),
         segment_q=quote(name, safe=""),
         can_members=user.at_least("analyst"),
     )

@@ -222,7 +222,9 @@
     }
     const status = $("#save-status");
     try {
-      const r = await api("/segments", { method: "POST", json: def });
+      const r = page.edit
+        ? await api("/segments/" + encodeURIComponent(page.edit), { method: "PUT", json: def })
+        : await api("/segments", { method: "POST", json: def });
       if (r && typeof r.yaml === "string") $("#yaml").textContent = r.yaml;
       status.className = "ok";
       status.replaceChildren(t("saved"), " ",
@@ -256,8 +258,60 @@
     $("#save-status").textContent = t("role_too_low_part", {
       role: page.user.role, needed: "admin" });
   }
-  addCondition();
-  $("#yaml").textContent = toYaml(definition());
-  setLive("empty");
+  if (page.edit) {
+    await loadForEdit(page.edit);
+  } else {
+    addCondition();
+    $("#yaml").textContent = toYaml(definition());
+    setLive("empty");
+  }
   document.body.dataset.ready = "builder";
+
+  /** The form's conditions, when the rule is a flat all / any of field conditions. */
+  function formConditions(rule) {
+    const simple = (c) => c && typeof c === "object" && "field" in c && "op" in c
+      && Object.keys(c).every((k) => ["field", "op", "value"].includes(k));
+    if (simple(rule)) return { match: "all", conds: [rule] };
+    for (const match of ["all", "any"]) {
+      if (rule && Array.isArray(rule[match]) && Object.keys(rule).length === 1
+          && rule[match].every(simple)) return { match, conds: rule[match] };
+    }
+    return null;
+  }
+
+  async function loadForEdit(name) {
+    try {
+      const d = await api("/segments/" + encodeURIComponent(name));
+      const def = d.definition;
+      const form = def && formConditions(def.rule);
+      if (def) $("#seg-description").value = def.description || "";
+      if (!form) {
+        $("#rule-error").textContent = t("cannot_edit");
+        $("#save").disabled = true;
+        $("#yaml").textContent = def ? toYaml(def) : "";
+        return;
+      }
+      document.querySelector(`input[name=match][value=${form.match}]`).checked = true;
+      const text = (v) => (v === null || v === undefined ? ""
+        : Array.isArray(v) ? v.join(", ") : String(v));
+      for (const c of form.conds) addCondition({ field: c.field, op: c.op, value: text(c.value) });
+      changed();
+    } catch (e) {
+      showError("#rule-error", e);
+    }
+  }
+
+  const del = document.getElementById("delete");
+  if (del) {
+    del.addEventListener("click", async () => {
+      if (!window.confirm(t("confirm_delete", { name: page.edit }))) return;
+      try {
+        await api("/segments/" + encodeURIComponent(page.edit), { method: "DELETE" });
+        window.location.assign("/segments");
+      } catch (e) {
+        $("#save-status").className = "error";
+        $("#save-status").textContent = t("error", { message: e.message });
+      }
+    });
+  }
 })();

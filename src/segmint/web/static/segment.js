@@ -24,6 +24,7 @@
       $("#segment-description").textContent = d.definition.description || "";
       $("#rule-section").hidden = false;
       $("#segment-yaml").textContent = toYaml(d.definition);
+      if ($("#edit-link")) $("#edit-link").hidden = false;
     }
     const sizes = d.sizes || [];
     if (sizes.length) {
