@@ -255,6 +255,15 @@ def _json_struct(con: duckdb.DuckDBPyConnection, table: str, alias: str) -> str:
     return f"struct_pack({', '.join(parts)})"
 
 
+def _memory_limit() -> str:
+    """A third of the machine's memory (at least 1 GB) for building the lookup table."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, total // 3 // 2**30)}GB"
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     return {r[0] for r in rows}
@@ -278,64 +287,76 @@ def build_lookup(path: Path, *, published_at: datetime) -> tuple[str | None, int
         if "runs" in have:
             row = con.execute("SELECT max(run_id) FROM runs WHERE status = 'succeeded'").fetchone()
             run_id = row[0] if row else None
-        ctes, joins, fields = [], [], ["'{\"customer_id\":' || to_json(p.pid)"]
-        persons = []
+        # each part is made into JSON text in a table of its own (temporary, spilled to
+        # disk past the memory limit), then one join assembles the documents: a single
+        # query holding every part as nested values ran out of 18 GB at 1M customers.
+        # Lists are sorted after aggregating (list_sort; a struct sorts by its fields in
+        # order, so the sort keys come first): an ORDER BY inside the aggregate keeps a
+        # sort state per customer and ran out of memory too
+        folder = path.parent / "tmp"
+        folder.mkdir(exist_ok=True)
+        con.execute(f"SET temp_directory = '{folder}'")
+        con.execute(f"SET memory_limit = '{_memory_limit()}'")
+        con.execute("SET preserve_insertion_order = false")
+        parts: list[tuple[str, str]] = []  # (key in the document, temporary table)
         if "customers" in have:
             rec = _json_struct(con, "customers", "c")
             if "identities" in have:
-                src = "customers c JOIN identities i USING (customer_id)"
-                pid = "i.person_id"
+                src, pid = "customers c JOIN identities i USING (customer_id)", "i.person_id"
             else:
                 src, pid = "customers c", "c.customer_id"
-            ctes.append(
-                f"rec AS (SELECT {pid} AS pid, list({rec} ORDER BY c.customer_id, c._source) "
-                f"AS v FROM {src} GROUP BY 1)"
+            con.execute(
+                f"CREATE TEMP TABLE j_records AS SELECT {pid} AS pid, "
+                f"to_json(list_transform(list_sort(list(struct_pack(k1 := c.customer_id, "
+                f"k2 := c._source, r := {rec}))), x -> x.r))::VARCHAR AS v "
+                f"FROM {src} GROUP BY 1"
             )
-            persons.append("SELECT pid FROM rec")
-            joins.append("LEFT JOIN rec USING (pid)")
-            fields.append("',\"records\":' || coalesce(to_json(rec.v), '[]')")
-        else:
-            fields.append("',\"records\":[]'")
+            parts.append(("records", "j_records"))
         if "customer_traits" in have:
             tr = _json_struct(con, "customer_traits", "t")
-            ctes.append(f"tr AS (SELECT t.customer_id AS pid, {tr} AS v FROM customer_traits t)")
-            persons.append("SELECT pid FROM tr")
-            joins.append("LEFT JOIN tr USING (pid)")
-            fields.append("',\"traits\":' || coalesce(to_json(tr.v), '{}')")
-        else:
-            fields.append("',\"traits\":{}'")
-        if run_id is not None and "segment_snapshots" in have:
-            ctes.append(
-                "seg AS (SELECT customer_id AS pid, list(segment ORDER BY segment) AS v "
-                "FROM segment_snapshots WHERE run_id = $run GROUP BY 1)"
+            con.execute(
+                f"CREATE TEMP TABLE j_traits AS SELECT t.customer_id AS pid, "
+                f"to_json({tr})::VARCHAR AS v FROM customer_traits t"
             )
-            joins.append("LEFT JOIN seg USING (pid)")
-            fields.append("',\"segments\":' || coalesce(to_json(seg.v), '[]')")
-        else:
-            fields.append("',\"segments\":[]'")
+            parts.append(("traits", "j_traits"))
+        if run_id is not None and "segment_snapshots" in have:
+            con.execute(
+                "CREATE TEMP TABLE j_segments AS SELECT customer_id AS pid, "
+                "to_json(list_sort(list(segment)))::VARCHAR AS v "
+                "FROM segment_snapshots WHERE run_id = $run GROUP BY 1",
+                {"run": run_id},
+            )
+            parts.append(("segments", "j_segments"))
         if "segment_deltas" in have:
             h = _json_struct(con, "segment_deltas", "d")
-            ctes.append(
-                f"hist AS (SELECT d.customer_id AS pid, list({h} ORDER BY d.run_id, d.segment) "
-                "AS v FROM segment_deltas d GROUP BY 1)"
+            con.execute(
+                f"CREATE TEMP TABLE j_history AS SELECT d.customer_id AS pid, "
+                f"to_json(list_sort(list({h})))::VARCHAR AS v "
+                "FROM segment_deltas d GROUP BY 1"
             )
-            joins.append("LEFT JOIN hist USING (pid)")
-            fields.append("',\"history\":' || coalesce(to_json(hist.v), '[]')")
-        else:
-            fields.append("',\"history\":[]'")
-        fields.append("'}'")
+            parts.append(("history", "j_history"))
         con.execute(
             f"CREATE TABLE {LOOKUP} (customer_id VARCHAR PRIMARY KEY, doc VARCHAR NOT NULL)"
         )
-        if persons:
-            sql = (
-                f"INSERT INTO {LOOKUP} WITH "
-                + ", ".join([*ctes, f"p AS ({' UNION '.join(persons)})"])
-                + f" SELECT p.pid, {' || '.join(fields)} FROM p "
-                + " ".join(joins)
-                + " WHERE p.pid IS NOT NULL"
+        people = [f"SELECT pid FROM {t}" for k, t in parts if k in ("records", "traits")]
+        if people:
+            doc = ["'{\"customer_id\":' || to_json(p.pid)"]
+            joins = []
+            for key, empty in (("records", "[]"), ("traits", "{}"), ("segments", "[]"),
+                               ("history", "[]")):  # fmt: skip
+                found = dict(parts).get(key)
+                if found is None:
+                    doc.append(f"',\"{key}\":{empty}'")
+                    continue
+                doc.append(f"',\"{key}\":' || coalesce({found}.v, '{empty}')")
+                joins.append(f"LEFT JOIN {found} ON {found}.pid = p.pid")
+            doc.append("'}'")
+            con.execute(
+                f"INSERT INTO {LOOKUP} SELECT p.pid, {' || '.join(doc)} "
+                f"FROM ({' UNION '.join(people)}) p {' '.join(joins)} WHERE p.pid IS NOT NULL"
             )
-            con.execute(sql, {"run": run_id} if "$run" in sql else None)
+        for _, table in parts:
+            con.execute(f"DROP TABLE {table}")
         con.execute(f"CREATE TABLE {ALIASES} (customer_id VARCHAR PRIMARY KEY, person_id VARCHAR)")
         if "identities" in have:
             con.execute(
