@@ -121,15 +121,11 @@ def in_process(folder: Path, ids: list[str]) -> dict[str, dict[str, float]]:
         timed("baseline: service.customer on the store", lambda i: service.customer(project, i),
               ids[:20])  # fmt: skip
     path = serving.current_replica(folder)
-    scratch = folder / "unindexed.duckdb"
-    con = duckdb.connect(str(scratch))
-    con.execute(f"ATTACH '{path}' AS r (READ_ONLY)")
-    con.execute(f"CREATE OR REPLACE TABLE plain AS SELECT * FROM r.{serving.LOOKUP}")
-    timed("lookup table without index",
-          lambda i: con.execute("SELECT doc FROM plain WHERE customer_id = ?", [i]).fetchone(),
-          ids[:50])  # fmt: skip
+    con = duckdb.connect(str(path), read_only=True, config=serving._OFFLINE)
+    # the same table, its index bypassed (a key wrapped in an expression is scanned)
+    scan = f"SELECT doc FROM {serving.LOOKUP} WHERE customer_id || '' = ?"
+    timed("lookup table without index", lambda i: con.execute(scan, [i]).fetchone(), ids[:50])
     con.close()
-    scratch.unlink()
     store = serving.ServingStore(folder)
     timed("indexed lookup (the server's)", store.customer_json, ids[:2000])
     store.close()
@@ -238,6 +234,14 @@ def load_test(
             except OSError:
                 time.sleep(0.5)
         time.sleep(2)  # let every worker open the replica
+        # a replica is in the OS page cache after publishing (its publisher just wrote
+        # it); a benchmark run on a reused replica reads it once to start from the same
+        # state rather than from disk
+        path = serving.current_replica(folder)
+        assert path is not None
+        with path.open("rb") as f:
+            while f.read(1 << 24):
+                pass
         try:
             import uvloop
 
