@@ -399,29 +399,44 @@ class _Replica:
         self.customers: int = int(row[2]) if row else 0
         self._idle: list[Any] = []
         self._lock = threading.Lock()
+        self._in_use = 0
         self.retired = False
+        self.closed = False
 
-    def take(self) -> Any:
+    def take(self) -> Any | None:
+        """A pooled connection; None once the replica is retired and closed."""
         with self._lock:
+            if self.closed:
+                return None
+            self._in_use += 1
             if self._idle:
                 return self._idle.pop()
-        return _Pooled(self.con.cursor())
+            return _Pooled(self.con.cursor())
 
     def give(self, item: Any) -> None:
         with self._lock:
+            self._in_use -= 1
             if not self.retired:
                 self._idle.append(item)
                 return
-        item.close()
+            item.close()
+            self._close_if_unused()
 
     def retire(self) -> None:
+        """Close the idle connections now, the busy ones as their requests end, and the
+        database with the last of them (closing it first would break them)."""
         with self._lock:
             self.retired = True
             idle, self._idle = self._idle, []
-        for item in idle:
-            item.close()
-        with contextlib.suppress(Exception):
-            self.con.close()
+            for item in idle:
+                item.close()
+            self._close_if_unused()
+
+    def _close_if_unused(self) -> None:
+        if self._in_use == 0 and not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                self.con.close()
 
 
 class _Pooled:
@@ -508,8 +523,12 @@ class ServingStore:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[_Pooled]:
-        replica = self._current()
-        item = replica.take()
+        while True:
+            replica = self._current()
+            item = replica.take()
+            if item is not None:
+                break
+            self._checked = 0.0  # retired under our feet: look at the pointer again
         try:
             yield item
         finally:

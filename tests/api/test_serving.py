@@ -152,3 +152,18 @@ def test_the_store_reader_reopens_only_when_the_pointer_changes(served_copy: Ser
         serving.publish(p)
     assert store.info().name != first
     store.close()
+
+
+def test_a_request_on_the_old_replica_finishes_after_a_swap(served_copy: Served) -> None:
+    store = ServingStore(served_copy.root, check_every=0.0)
+    try:
+        with store.engine() as old:
+            first = store.info().name
+            with service.open_project(served_copy.root) as p:
+                serving.publish(p)
+            assert store.info().name != first  # swapped while this request is busy
+            assert old.count("customers") > 0  # its connection still works
+            assert store.customer_json("nobody") is None  # new requests use the new one
+        assert store.info().name != first
+    finally:
+        store.close()
