@@ -185,7 +185,9 @@ def ensure_replica(
             f"{project.config.engine.url}"
         )
     existing = current_replica(project.root)
-    if existing is not None and existing.stat().st_mtime >= source.stat().st_mtime:
+    wal = source.with_name(source.name + ".wal")
+    changed = max(source.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+    if existing is not None and existing.stat().st_mtime >= changed:
         return None
     deadline = time.monotonic() + wait
     told = False

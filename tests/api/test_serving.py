@@ -167,3 +167,19 @@ def test_a_request_on_the_old_replica_finishes_after_a_swap(served_copy: Served)
         assert store.info().name != first
     finally:
         store.close()
+
+
+def test_serve_publishes_only_when_the_store_changed_since_the_replica(
+    served_copy: Served,
+) -> None:
+    import os
+
+    root = served_copy.root
+    with service.open_project(root) as p:
+        assert serving.ensure_replica(p) is None  # the replica is newer than the store
+    later = serving.current_replica(root).stat().st_mtime + 5  # type: ignore[union-attr]
+    os.utime(root / "store.duckdb", (later, later))
+    with service.open_project(root) as p:
+        published = serving.ensure_replica(p)
+    assert published is not None
+    assert serving.current_replica(root) == published.path
