@@ -101,7 +101,10 @@ def create_app(project_dir: Path | str, *, cors_origins: list[str] | None = None
         yield
         ctx.close()
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    # /docs and /redoc with Swagger UI and ReDoc from the installed package, not a CDN
+    app = FastAPIOffline(
         title="segmint",
         summary="Customer segments and scores: the REST API of one segmint project.",
         version="1",
