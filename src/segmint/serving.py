@@ -248,7 +248,12 @@ def _json_struct(con: duckdb.DuckDBPyConnection, table: str, alias: str) -> str:
         col = f'{alias}."{name}"'
         kind = str(dtype).upper()
         if kind.startswith("TIMESTAMP"):
-            expr = f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%f')"
+            # as Python's isoformat() writes it (the rest of the API's JSON does)
+            expr = (
+                f"CASE WHEN epoch_us({col}) % 1000000 = 0 "
+                f"THEN strftime({col}, '%Y-%m-%dT%H:%M:%S') "
+                f"ELSE strftime({col}, '%Y-%m-%dT%H:%M:%S.%f') END"
+            )
         elif kind in ("DOUBLE", "FLOAT", "REAL"):
             expr = f"CASE WHEN isfinite({col}) THEN {col} END"
         else:
