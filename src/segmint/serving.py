@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -206,6 +207,33 @@ def ensure_replica(
                 told = True
             time.sleep(1.0)
     return publish(project)
+
+
+def set_aside(root: Path) -> Callable[[], None]:
+    """Keep a served project's server state across a rebuild of its folder (``segmint
+    demo`` into an earlier demo): its tokens, users and audit log (``server.sqlite``) and
+    its served mark are moved aside; the function returned puts them back, so the rebuilt
+    project's run publishes and a running server swaps to it."""
+    state = Path(root) / ".segmint"
+    files = list(state.glob("server.sqlite*"))
+    was_served = served(root)
+    if not files and not was_served:
+        return lambda: None
+    aside = Path(tempfile.mkdtemp(prefix=".segmint-aside-", dir=Path(root).parent))
+    for f in files:
+        shutil.move(f, aside / f.name)
+
+    def restore() -> None:
+        if not aside.exists():  # put back already
+            return
+        state.mkdir(parents=True, exist_ok=True)
+        if was_served:
+            serving_dir(root).mkdir(parents=True, exist_ok=True)
+        for f in aside.iterdir():
+            shutil.move(f, state / f.name)
+        aside.rmdir()
+
+    return restore
 
 
 def prune(folder: Path, *, keep: int = KEEP) -> list[str]:

@@ -183,3 +183,24 @@ def test_serve_publishes_only_when_the_store_changed_since_the_replica(
         published = serving.ensure_replica(p)
     assert published is not None
     assert serving.current_replica(root) == published.path
+
+
+def test_a_demo_rebuilt_in_a_served_folder_keeps_its_tokens_and_publishes(
+    served_copy: Served,
+) -> None:
+    root = served_copy.root
+    c = served_copy.client("analyst")
+    assert c.get("/api/v1/status").json()["customers"] > 2000
+    service.build_demo(root, customers=400, seed=3)
+    status = c.get("/api/v1/status")  # the same app and token, no restart
+    assert status.status_code == 200
+    assert status.json()["customers"] == _customers(root) < 500
+    assert len(_replicas(root)) == 1
+
+
+def _customers(root: Path) -> int:
+    con = duckdb.connect(str(root / "store.duckdb"), read_only=True, config=serving._OFFLINE)
+    try:
+        return int(con.execute("SELECT count(*) FROM customer_traits").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
