@@ -51,6 +51,7 @@ bench: setup
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segments.py
 	$(PY) benchmarks/activation.py
+	$(PY) benchmarks/api.py
 
 ## CLV fits vs lifetimes and PyMC-Marketing; those live in their own venv, never in .venv.
 benchmarks/.venv-clv/bin/python:

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 def assign_owners(project: Project) -> OwnerReport:
     """Assign owners to the accounts of the last run (``account_owners``)."""
     from segmint.actions import assign_account_owners
+    from segmint.serving import publish_if_served
 
-    return assign_account_owners(project.engine, project.config)
+    report = assign_account_owners(project.engine, project.config)
+    publish_if_served(project)
+    return report
 
 
 def account_owners(project: Project, owner: str | None = None) -> list[dict[str, Any]]:
@@ -47,6 +50,9 @@ def plan_actions(project: Project, *, files: bool = True) -> Plan:
     if files:
         folder = project.resolve(project.config.actions.next_best_action.out_dir)
         result.files = write_plan_files(result, folder)
+    from segmint.serving import publish_if_served
+
+    publish_if_served(project)
     return result
 
 

@@ -142,6 +142,9 @@ def forget(
             report = erase(
                 proj.engine, customer_id, actor=actor or default_actor(), folders=[plans]
             )
+            from segmint.serving import publish_if_served
+
+            publish_if_served(proj, erase_older=True)  # the person leaves every replica too
         finally:
             proj.close()
     if as_json:

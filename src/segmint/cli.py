@@ -547,8 +547,10 @@ app.add_typer(discover_app, name="discover")
 _cli_profiles.register(app)
 register_activation(app)
 from segmint._cli_actions import register  # noqa: E402
+from segmint._cli_server import register as register_server  # noqa: E402
 
 register(app)
+register_server(app)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from segmint.exceptions import ConfigError
 from segmint.profiles._config import ProfilesConfig
 from segmint.segments._families_config import FamiliesConfig
 from segmint.segments._rules import Rule, SegmentDefinition
+from segmint.serving import ServerSettings
 from segmint.traits._config import TraitsConfig
 
 CONFIG_FILE = "segmint.yaml"
@@ -257,6 +258,7 @@ class ProjectConfig(_Model):
     )
     consent: ConsentConfig = Field(default_factory=ConsentConfig, description="Who may be exported")
     actions: ActionsConfig = Field(default_factory=ActionsConfig, description="docs/actions.md")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="docs/api.md")
 
     @field_validator("segments")
     @classmethod

@@ -125,6 +125,9 @@ def load(
         )
     )
     project.save()
+    from segmint.serving import publish_if_served
+
+    publish_if_served(project)
     return report
 
 
@@ -221,7 +224,12 @@ def build_demo(
             raise ConfigError(
                 f"{root} holds a project that is not a demo; choose another folder for the demo"
             )
+        from segmint.serving import set_aside
+
+        restore_server = set_aside(root)  # tokens and the served mark outlive the rebuild
         shutil.rmtree(root)
+    else:
+        restore_server = None
     say(f"Generating {customers:,} {'companies' if b2b else 'customers'} (seed {seed})")
     data = generate(n_customers=customers, seed=seed, b2b=b2b)
     project = init_project(root, name="segmint demo (B2B)" if b2b else "segmint demo")
@@ -281,6 +289,8 @@ def build_demo(
                                          "value": [11, 17]})),
             ]  # fmt: skip
         project.save()
+        if restore_server is not None:  # before the run, so that it publishes (loads don't)
+            restore_server()
         say(f"Running traits, families and {len(project.config.segments)} segments")
         first_run = run(project)
         if report:
@@ -307,6 +317,8 @@ def build_demo(
         )
     finally:
         project.close()
+        if restore_server is not None:
+            restore_server()  # (a no-op when done before the run)
 
 
 # -- runs, segments and customers -----------------------------------------------------------
@@ -428,6 +440,9 @@ def run(
         from segmint.actions import assign_account_owners
 
         assign_account_owners(project.engine, config)
+    from segmint.serving import publish_if_served
+
+    publish_if_served(project)  # what segmint serve reads (docs/api.md)
     return result
 
 
