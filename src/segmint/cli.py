@@ -271,6 +271,10 @@ def print_demo_summary(summary: service.DemoSummary) -> None:
         f"Next: segmint segments list -p {summary.project}; segmint members active_danes "
         f"-p {summary.project}; segmint customer ID -p {summary.project}"
     )
+    out.print(
+        f"Web UI: segmint token create --role admin --name me -p {summary.project}; "
+        f"segmint serve -p {summary.project} (then open http://127.0.0.1:8000/)"
+    )
 
 
 AsOfOpt = Annotated[
