@@ -177,3 +177,17 @@ def test_cors_is_closed_by_default_and_opens_for_configured_origins(served: Serv
     app = create_app(served.root, cors_origins=["https://crm.example.com"])
     opened = TestClient(app).options("/api/v1/status", headers=pre)
     assert opened.headers["access-control-allow-origin"] == "https://crm.example.com"
+
+
+def test_unknown_tokens_do_not_grow_the_credential_cache_without_end(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("segmint.api._auth.CACHE_ENTRIES", 50)
+    auth = AuthStore(tmp_path)
+    token = auth.create_token("crm", "analyst")
+    for i in range(200):
+        assert auth.token_principal(f"sgm_wrong{i}") is None
+        assert len(auth._cache) <= 50
+    who = auth.token_principal(token)
+    assert who is not None
+    assert (who.name, who.role) == ("crm", "analyst")

@@ -30,6 +30,7 @@ SESSION_HOURS = 12
 #: how long a checked credential is trusted without asking sqlite again (a revoked token
 #: stops working within this time)
 CACHE_SECONDS = 2.0
+CACHE_ENTRIES = 10_000
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 _SCHEMA = """
@@ -147,11 +148,20 @@ class AuthStore:
         )
         self._cache.clear()
 
+    @staticmethod
+    def _fresh(hit: tuple[float, Principal | None] | None) -> bool:
+        return hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS
+
+    def _remember(self, key: str, found: Principal | None) -> None:
+        if len(self._cache) >= CACHE_ENTRIES:  # random tokens must not grow it without end
+            self._cache.clear()
+        self._cache[key] = (time.monotonic(), found)
+
     def token_principal(self, token: str) -> Principal | None:
         key = "t:" + _sha256(token)
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        if self._fresh(hit):
+            return hit[1] if hit else None
         row = (
             self._con()
             .execute(
@@ -166,7 +176,7 @@ class AuthStore:
                 "UPDATE tokens SET last_used_at = ? WHERE name = ?",
                 (_now().isoformat(), found.name),
             )
-        self._cache[key] = (time.monotonic(), found)
+        self._remember(key, found)
         return found
 
     # -- users --------------------------------------------------------------------------
@@ -230,8 +240,8 @@ class AuthStore:
     def session_principal(self, sid: str) -> Principal | None:
         key = "s:" + _sha256(sid)
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        if self._fresh(hit):
+            return hit[1] if hit else None
         row = (
             self._con()
             .execute(
@@ -243,7 +253,7 @@ class AuthStore:
             .fetchone()
         )
         found = Principal(row[0], row[1], row[2]) if row else None
-        self._cache[key] = (time.monotonic(), found)
+        self._remember(key, found)
         return found
 
     def close_session(self, sid: str) -> None:
