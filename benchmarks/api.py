@@ -1,12 +1,12 @@
 """Customer lookup over HTTP: ``GET /api/v1/customers/{id}`` on the 1,000,000-customer demo.
 
 1. The demo store (``_store.py``, reused from ``--work``, or copied from ``--from-store``)
-   gets the demo's segments and one ``segmint run``; then a serving replica is published,
-   and what publishing costs is timed (copy, lookup table, total).
-2. In-process, the same random ids are looked up three ways (named baseline first):
+   gets the demo's segments and one ``segmint run``; then a serving replica is published
+   in a process of its own, and what publishing costs is measured (copy, lookup files,
+   total, peak memory, sizes).
+2. In-process, the same random ids are looked up two ways (named baseline first):
    ``service.customer`` on the store (what ``segmint customer ID`` does: several queries,
-   none indexed), the replica's lookup table without its index (a scan per id), and the
-   indexed point query the server uses.
+   none indexed), and the replica's lookup files as the server reads them.
 3. ``segmint serve`` is started (uvicorn with httptools and uvloop, ``--workers``), and
    50 keep-alive clients request random existing ids for 60 s, twice: paced at
    ``--rate`` requests/s in all (latency counted from when each request was due), and
@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/api.py [--customers 1000000] [--work DIR] [--from-store DIR]
         [--clients 50] [--seconds 60] [--workers 2] [--rate 1200]
+        [--skip-publish] [--skip-http]
 """
 
 from __future__ import annotations
@@ -71,22 +72,42 @@ def prepare(folder: Path, customers: int, from_store: Path | None) -> None:
         project.close()
 
 
-def publish_cost(folder: Path) -> dict[str, float]:
-    """Publish a replica (the store held, as at the end of a run) and time its parts."""
+def publish_cost(folder: Path, src: Path | None = None) -> dict[str, float]:
+    """Publish a replica (the store held, as at the end of a run) and time its parts, in a
+    process of its own so its peak memory is its own; with ``src``, the segmint of that
+    source folder publishes (an earlier version, for comparison)."""
+    before = os.getloadavg()
+    env = {**os.environ, "PYTHONPATH": str(src or Path(__file__).parents[1] / "src")}
+    out = subprocess.run(
+        [sys.executable, __file__, "--publish-only", "--work", str(folder)],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["loadavg_before"] = [round(x, 2) for x in before]  # type: ignore[assignment]
+    result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[assignment]
+    return result
+
+
+def _publish_here(folder: Path) -> None:
+    import resource
+
     with service.open_project(folder) as project:
         serving.serving_dir(folder).mkdir(parents=True, exist_ok=True)
         published = serving.publish(project)
     assert published is not None
-    size = published.path.stat().st_size / 1e9
-    store = (folder / "store.duckdb").stat().st_size / 1e9
-    return {
+    folder_of_lookup = published.path.with_name(published.path.stem + ".lookup")
+    lookup = sum(f.stat().st_size for f in folder_of_lookup.glob("*"))  # none before
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    print(json.dumps({
         "copy_s": published.seconds_copy,
-        "lookup_table_s": published.seconds_lookup,
+        "lookup_s": published.seconds_lookup,  # the lookup files (before: table)
         "total_s": published.seconds_total,
-        "store_gb": round(store, 2),
-        "replica_gb": round(size, 2),
+        "store_gb": round((folder / "store.duckdb").stat().st_size / 1e9, 2),
+        "replica_gb": round(published.path.stat().st_size / 1e9, 2),
+        "lookup_files_gb": round(lookup / 1e9, 2),
+        "peak_memory_gb": round(peak / 1e9, 2),
         "persons": published.customers,
-    }
+    }))  # fmt: skip
 
 
 def sample_ids(folder: Path, n: int, seed: int = 7) -> list[str]:
@@ -100,9 +121,7 @@ def sample_ids(folder: Path, n: int, seed: int = 7) -> list[str]:
 
 
 def in_process(folder: Path, ids: list[str]) -> dict[str, dict[str, float]]:
-    """Latency of one lookup, three ways, on the same ids (ms per lookup)."""
-    import duckdb
-
+    """Latency of one lookup, two ways, on the same ids (ms per lookup)."""
     out: dict[str, dict[str, float]] = {}
 
     def timed(name: str, fn: object, items: list[str]) -> None:
@@ -120,14 +139,9 @@ def in_process(folder: Path, ids: list[str]) -> dict[str, dict[str, float]]:
     with service.open_project(folder) as project:
         timed("baseline: service.customer on the store", lambda i: service.customer(project, i),
               ids[:20])  # fmt: skip
-    path = serving.current_replica(folder)
-    con = duckdb.connect(str(path), read_only=True, config=serving._OFFLINE)
-    # the same table, its index bypassed (a key wrapped in an expression is scanned)
-    scan = f"SELECT doc FROM {serving.LOOKUP} WHERE customer_id || '' = ?"
-    timed("lookup table without index", lambda i: con.execute(scan, [i]).fetchone(), ids[:50])
-    con.close()
     store = serving.ServingStore(folder)
-    timed("indexed lookup (the server's)", store.customer_json, ids[:2000])
+    store.customer_json(ids[0])  # opens the replica and its lookup files
+    timed("the server's lookup (ServingStore.customer_json)", store.customer_json, ids[:5000])
     store.close()
     return out
 
@@ -279,11 +293,29 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1200,
                     help="paced run: requests/s of all clients together")  # fmt: skip
     ap.add_argument("--skip-publish", action="store_true", help="reuse the current replica")
+    ap.add_argument("--skip-http", action="store_true", help="publish and in-process only")
+    ap.add_argument("--compare-with", type=Path, default=None,
+                    help="also publish with the segmint of this src folder (an earlier "
+                    "version), on a copy of the project")  # fmt: skip
+    ap.add_argument("--publish-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.publish_only:  # the child process of publish_cost; --work is the project
+        _publish_here(args.work)
+        return
     folder = args.work / f"api-{args.customers}"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}", flush=True)
     prepare(folder, args.customers, args.from_store)
     results: dict[str, object] = {"customers": args.customers}
+    if args.compare_with is not None:
+        other = args.work / f"api-{args.customers}-compare"
+        serving.serving_dir(other).mkdir(parents=True, exist_ok=True)
+        for name in ("store.duckdb", "segmint.yaml"):
+            shutil.copyfile(folder / name, other / name)
+        try:
+            results["publish_compared"] = publish_cost(other, args.compare_with)
+            print("publish with", args.compare_with, results["publish_compared"], flush=True)
+        finally:
+            shutil.rmtree(other)
     if not args.skip_publish:
         results["publish"] = publish_cost(folder)
         print("publish:", results["publish"], flush=True)
@@ -292,8 +324,11 @@ def main() -> None:
     for name, r in found.items():
         print(f"  {name}: p50 {r['p50_ms']} ms, mean {r['mean_ms']} ms", flush=True)
     base = found["baseline: service.customer on the store"]["mean_ms"]
-    fast = found["indexed lookup (the server's)"]["mean_ms"]
-    results["ratio_baseline_to_indexed"] = round(base / fast, 1)
+    fast = found["the server's lookup (ServingStore.customer_json)"]["mean_ms"]
+    results["ratio_baseline_to_lookup"] = round(base / fast, 1)
+    if args.skip_http:
+        print(json.dumps(results, indent=2))
+        return
     results["http"] = http = load_test(
         folder, ids, clients=args.clients, seconds=args.seconds, workers=args.workers,
         rate=args.rate,

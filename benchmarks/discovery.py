@@ -5,7 +5,7 @@ them (log1p for skewed columns, scaling, one-hot), fit (KMeans, one k-means++ st
 200,000 customers), assign every customer, match labels and name the groups.  Baseline: scikit-learn
 ``KMeans(k)`` with its defaults, fitted and predicting on the same transformed matrix (so
 the baseline gets the feature pull and the transform for free), with its default threads
-and on one thread (segmint pins its fits to one thread, see ``discovery/_threads.py``).
+and on one thread (segmint pins its fits to one thread, see ``segmint/_threads.py``).
 Both with the same k; segmint also once with k chosen by the silhouette on a
 20,000-customer sample (k = 2..8).
 

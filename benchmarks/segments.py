@@ -8,13 +8,18 @@
 (b) RFM traits (recency, frequency, monetary) and quintile scores with named cells.
 (c) A full ``segmint run``: all built-in traits, RFM, lifecycle, value tiers and 20 varied
     rule segments, published with snapshots and deltas; peak RSS of the process.
+    Then the scheduled case, on a copy of the store: a run as of day D (full: it keeps its
+    customer base), one day of new orders and events appended (the last day's volume, loaded
+    a day later), the run as of D + 1 with incremental traits, and the same run computed in
+    full (``runs.incremental: false``, the named baseline) on the same data; both must publish
+    the same traits and members (the full run, right after, finds no one entered or exited).
 (d) The example rule on Spark local against DuckDB (``--spark``; needs the spark extra),
     on a smaller store (``--spark-customers``, default 100,000) since the data must first be
     copied into Spark's warehouse.
 
 Usage::
 
-    python benchmarks/segments.py [--customers 1000000] [--work DIR] [--spark]
+    python benchmarks/segments.py [--customers 1000000] [--work DIR] [--parts abc] [--spark]
 
 The demo store is built once into ``--work`` (generated tables written straight into
 DuckDB, see ``_store.py``) and reused.
@@ -23,12 +28,14 @@ DuckDB, see ``_store.py``) and reused.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import ibis
@@ -307,10 +314,93 @@ def bench_rfm(project: service.Project) -> tuple[float, int]:
 
 def bench_run(project: service.Project) -> tuple[float, int, int]:
     project.config.segments = parse_segments(VARIED)
+    project.config.runs.incremental = False  # the full computation, as every run did before
     t0 = time.perf_counter()
     result = service.run(project, as_of=AS_OF)
     seconds = time.perf_counter() - t0
     return seconds, result.customers, len(result.segments)
+
+
+NEXT_DAY = AS_OF + timedelta(days=1)
+
+
+def append_day(engine: object) -> tuple[int, int]:
+    """One more day of orders and events: the rows of the day before AS_OF again, a day
+    later, with new ids, loaded a day after AS_OF.  Returns (orders, events) added."""
+    raw = engine.con.con  # type: ignore[attr-defined]
+    loaded = "TIMESTAMP '2026-10-02 01:00:00'"
+    added = []
+    for table, key, at in (("transactions", "order_id", "order_date"),
+                             ("events", "event_id", "event_time")):  # fmt: skip
+        day = f"{at} >= TIMESTAMP '2026-09-30' AND {at} < TIMESTAMP '2026-10-01'"
+        raw.execute(
+            f"""INSERT INTO {table} BY NAME
+            SELECT * REPLACE ({key} || '-n' AS {key}, _key || '-n' AS _key,
+                              {loaded} AS _loaded_at, {at} + INTERVAL 1 DAY AS {at})
+            FROM {table} WHERE {day}"""
+        )
+        n = raw.execute(f"SELECT count(*) FROM {table} WHERE _loaded_at = {loaded}")
+        added.append(int(n.fetchone()[0]))
+    return added[0], added[1]
+
+
+def bench_incremental(folder: Path, work: Path, rounds: int = 2) -> dict[str, object]:
+    """(c'): day D in full (it keeps its base), a day appended, then ``rounds`` times: the
+    run as of D + 1 with incremental traits, the same run in full (the baseline), and a
+    full run as of D again, which keeps a base as of D for the next round (see the
+    docstring).  Median seconds of each, and whether the two D + 1 runs published the same."""
+    from segmint.project import Project
+    from segmint.runs import TRAITS
+
+    copy = work / f"{folder.name}-incremental"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(folder, copy)
+    project = Project.open(copy)
+    project.config.segments = parse_segments(VARIED)
+    eng = project.engine
+    raw = eng.con.con
+    out: dict[str, object] = {"loads": [os.getloadavg()]}
+    t0 = time.perf_counter()
+    first = service.run(project, as_of=AS_OF)
+    out["first_s"], out["first"] = time.perf_counter() - t0, first.traits
+    out["orders"], out["events"] = append_day(eng)
+    incremental: list[float] = []
+    full: list[float] = []
+    checks: list[tuple[int, int, bool]] = []
+    for i in range(rounds):
+        if i:  # a base kept as of D again (the appended rows are then old rows on the cut)
+            project.config.runs.incremental = True
+            service.run(project, as_of=AS_OF)
+        project.config.runs.incremental = True
+        t0 = time.perf_counter()
+        inc = service.run(project, as_of=NEXT_DAY)
+        incremental.append(time.perf_counter() - t0)
+        out["incremental"] = inc.traits
+        eng.write("_bench_inc_traits", eng.table(TRAITS).drop("run_id"))
+        project.config.runs.incremental = False
+        t0 = time.perf_counter()
+        again = service.run(project, as_of=NEXT_DAY)
+        full.append(time.perf_counter() - t0)
+        differ = raw.execute(
+            f"SELECT count(*) FROM ((SELECT * FROM _bench_inc_traits EXCEPT ALL "
+            f"SELECT * EXCLUDE (run_id) FROM {TRAITS}) UNION ALL (SELECT * EXCLUDE (run_id) "
+            f"FROM {TRAITS} EXCEPT ALL SELECT * FROM _bench_inc_traits))"
+        ).fetchone()[0]
+        moved = sum(r.entered + r.exited for r in again.segments.values())
+        sizes = {k: v.size for k, v in again.segments.items()} == {
+            k: v.size for k, v in inc.segments.items()
+        }
+        checks.append((int(differ), moved, sizes))
+        out["loads"].append(os.getloadavg())  # type: ignore[attr-defined]
+    out["incremental_s"] = statistics.median(incremental)
+    out["full_s"] = statistics.median(full)
+    out["all_incremental_s"], out["all_full_s"] = incremental, full
+    out["checks"] = checks
+    out["customers"] = inc.customers
+    project.close()
+    shutil.rmtree(copy)
+    return out
 
 
 def bench_spark(customers: int, work: Path) -> tuple[float, float, int, float]:
@@ -349,6 +439,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path("benchmarks/out"))
+    ap.add_argument(
+        "--parts", default="abc", help="which of (a), (b), (c) to run; i: only (c') of (c)"
+    )
     ap.add_argument("--spark", action="store_true")
     ap.add_argument("--spark-customers", type=int, default=100_000)
     args = ap.parse_args()
@@ -360,24 +453,49 @@ def main() -> None:
     size = f"{args.customers:,} customers, {n_tx:,} transactions, {n_ev:,} events"
     print(f"\nStore: {size}; as of {AS_OF:%Y-%m-%d}\n")
 
-    seg_s, sql_s, members = bench_example(project)
-    print("| (a) example rule | seconds | members |\n|---|---:|---:|")
-    print(f"| segmint (compiled rule, incl. VIP segment) | {seg_s:.2f} | {members:,} |")
-    print(f"| hand-written DuckDB SQL | {sql_s:.2f} | {members:,} |")
-    print(f"\nratio segmint / SQL: **{seg_s / sql_s:.2f}x** (goal: at most 1.2x)\n")
+    if "a" in args.parts:
+        seg_s, sql_s, members = bench_example(project)
+        print("| (a) example rule | seconds | members |\n|---|---:|---:|")
+        print(f"| segmint (compiled rule, incl. VIP segment) | {seg_s:.2f} | {members:,} |")
+        print(f"| hand-written DuckDB SQL | {sql_s:.2f} | {members:,} |")
+        print(f"\nratio segmint / SQL: **{seg_s / sql_s:.2f}x** (goal: at most 1.2x)\n")
 
-    rfm_s, scored = bench_rfm(project)
-    print(
-        f"| (b) RFM traits + quintiles + cells | {rfm_s:.2f} s | {scored:,} scored | goal 1.5 s |\n"
-    )
+    if "b" in args.parts:
+        rfm_s, scored = bench_rfm(project)
+        print(
+            f"| (b) RFM traits + quintiles + cells | {rfm_s:.2f} s | {scored:,} scored "
+            f"| goal 1.5 s |\n"
+        )
 
-    run_s, customers, n_segments = bench_run(project)
-    print(
-        f"| (c) segmint run: all traits, RFM, lifecycle, tiers, 20 rule segments, snapshot | "
-        f"{run_s:.1f} s | {customers:,} customers | {n_segments} segments incl. family cells | "
-        f"peak RSS {peak_rss_gb():.2f} GB | goal 10 s, 4 GB |"
-    )
-    project.close()
+    if "c" in args.parts or "i" in args.parts:
+        if "c" in args.parts:
+            print(f"load average before (c): {os.getloadavg()}")
+            run_s, customers, n_segments = bench_run(project)
+            print(
+                f"| (c) segmint run: all traits, RFM, lifecycle, tiers, 20 rule segments, "
+                f"snapshot | {run_s:.1f} s | {customers:,} customers | {n_segments} segments "
+                f"incl. family cells | peak RSS {peak_rss_gb():.2f} GB | goal 10 s, 4 GB |"
+            )
+        project.close()
+        r = bench_incremental(folder, args.work)
+        inc = r["incremental"]
+        assert isinstance(inc, dict)
+        print(
+            f"\n(c') next day: {r['orders']:,} orders and {r['events']:,} events appended; "
+            f"day D run (full, keeps its base) {r['first_s']:.1f} s\n"
+            f"| (c') run as of D + 1, median of {len(r['all_full_s'])} | seconds |\n"  # type: ignore[arg-type]
+            f"|---|---:|\n"
+            f"| incremental traits: {inc['recomputed']:,} of {inc['persons']:,} persons "
+            f"recomputed, {inc['shifted']:,} shifted ({inc['path']}; base "
+            f"{inc['seconds']:.1f} s) | {r['incremental_s']:.1f} |\n"
+            f"| baseline: the same run with the base computed in full | {r['full_s']:.1f} |\n"
+            f"\nratio incremental / full: **{r['incremental_s'] / r['full_s']:.2f}x** "  # type: ignore[operator]
+            f"(each: {r['all_incremental_s']} / {r['all_full_s']}); per round (trait rows "
+            f"differing, members entered or exited between the two, same sizes): "
+            f"{r['checks']}; peak RSS {peak_rss_gb():.2f} GB; load averages {r['loads']}"
+        )
+    else:
+        project.close()
 
     if args.spark:
         spark_s, duck_s, n, copy_s = bench_spark(args.spark_customers, args.work)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+# `make test` runs two test processes on a two-core machine: scikit-learn's OpenMP loops
+# (gradient boosting, k-means) with a thread per core in each process spin-wait on each
+# other, and one run's fits then took 30 minutes instead of seconds. One OpenMP thread per
+# test process; set before scikit-learn loads its OpenMP library.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -305,6 +305,10 @@ def run_command(
         f"Run [bold]{result.run_id}[/] as of {result.as_of:%Y-%m-%d %H:%M}: "
         f"{result.customers:,} customers, {len(result.segments)} segments, {result.seconds:.1f} s"
     )
+    if result.traits:
+        from segmint.traits._incremental import describe
+
+        out.print(f"Customer base: {describe(result.traits)}")
     t = Table("segment", "size", "entered", "exited")
     for name, r in result.segments.items():
         t.add_row(name, f"{r.size:,}", f"{r.entered:,}", f"{r.exited:,}")

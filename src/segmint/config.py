@@ -131,6 +131,15 @@ class RunsConfig(_Model):
             "its observation end"
         ),
     )
+    incremental: bool = Field(
+        True,
+        description=(
+            "Recompute the customer base only for persons with new rows, a row crossing a "
+            "window boundary or a changed identity, from the base kept by the previous run "
+            "(exactly what a full computation gives; it falls back to one, and says why, "
+            "whenever that cannot be shown)"
+        ),
+    )
 
 
 class ClvSettings(_Model):

@@ -56,7 +56,9 @@ class Evaluated:
     ``traits`` is what the run stores as ``customer_traits`` (default: all of ``base``);
     ``scratch`` names work tables the evaluation made; the run drops them when done;
     ``cards`` are the model cards of the models fitted for the run (stored with it);
-    ``fits`` the fitted models a later run may re-use (``segmint.fits``).
+    ``fits`` the fitted models a later run may re-use (``segmint.fits``); ``kept`` the raw
+    customer base to keep for the next run's incremental traits, ``base_path`` how the
+    base was computed (``segmint.traits._incremental``).
     """
 
     base: ir.Table
@@ -65,6 +67,18 @@ class Evaluated:
     traits: ir.Table | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)
     fits: list[StoredFit] = field(default_factory=list)
+    kept: Kept | None = None
+    base_path: dict[str, Any] | None = None
+
+
+class Kept(Protocol):
+    """A run's customer base kept for the next run (``segmint.traits._incremental``)."""
+
+    def publish(self, engine: Engine, run_id: str) -> None: ...
+
+    def prune(self, engine: Engine) -> None: ...
+
+    def discard(self, engine: Engine) -> None: ...
 
 
 class Evaluation(Protocol):
@@ -91,6 +105,7 @@ class RunResult:
     seconds: float
     segments: dict[str, SegmentResult] = field(default_factory=dict)
     previous_run: str | None = None
+    traits: dict[str, Any] | None = None  # how the customer base was computed, and why
     syncs: list[dict[str, Any]] = field(default_factory=list)  # destinations synced after it
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,6 +180,8 @@ def run(
     }
     _record(engine, record)
     work: list[str] = []
+    result: Evaluated | None = None
+    committed = False
     try:
         say("Computing traits and segments")
         result = evaluate(engine, as_of)
@@ -196,6 +213,8 @@ def run(
                 engine.append(CARDS, _cards_table(run_id, as_of, result.cards))
             if result.fits:
                 engine.append(FITS, fits_table(run_id, result.fits))
+            if result.kept is not None:
+                result.kept.publish(engine, run_id)
             record.update(
                 status="succeeded",
                 finished_at=datetime.now(UTC).replace(tzinfo=None),
@@ -204,10 +223,15 @@ def run(
                 seconds=round(time.perf_counter() - clock, 3),
             )
             _record(engine, record)
+        committed = True
         kept = _recent_successful(engine, keep_snapshots)
         snapshots.prune_snapshots(engine, kept)
         prune_fits(engine, kept)
+        if result.kept is not None:
+            result.kept.prune(engine)
     except BaseException as e:
+        if result is not None and result.kept is not None and not committed:
+            result.kept.discard(engine)
         record.update(
             status="failed",
             finished_at=datetime.now(UTC).replace(tzinfo=None),
@@ -227,6 +251,7 @@ def run(
         seconds=record["seconds"],
         segments=segment_results(engine, run_id),
         previous_run=previous,
+        traits=result.base_path,
     )
 
 

@@ -426,7 +426,7 @@ def run(
     config = project.config
     result = run_once(
         project.engine,
-        lambda engine, when: evaluate(engine, config, when),
+        lambda engine, when: evaluate(engine, config, when, incremental=config.runs.incremental),
         as_of=_as_of(project, as_of),
         keep_snapshots=config.runs.keep_snapshots,
         progress=progress,

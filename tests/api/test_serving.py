@@ -11,13 +11,25 @@ from pathlib import Path
 import duckdb
 
 from segmint import service, serving
-from segmint.serving import LOOKUP, ServingStore
+from segmint._serving_lookup import ALIASES, KEYS, RECORDS, CustomerIndex
+from segmint.serving import ServingStore
 
 from .conftest import Served
 
 
 def _replicas(root: Path) -> list[str]:
     return sorted(p.name for p in serving.serving_dir(root).glob("*.duckdb"))
+
+
+def _lookups(root: Path) -> list[str]:
+    return sorted(p.name for p in serving.serving_dir(root).glob("*.lookup"))
+
+
+def _arrow_column(folder: Path, name: str, column: str) -> list[str]:
+    import pyarrow as pa
+
+    with pa.memory_map(str(folder / name)) as source:
+        return [str(x) for x in pa.ipc.open_file(source).read_all().column(column).to_pylist()]
 
 
 def test_an_unserved_project_publishes_nothing(tmp_path: Path) -> None:
@@ -45,16 +57,8 @@ def test_a_run_publishes_the_server_swaps_and_two_replicas_are_kept(served_copy:
     assert after["replica"]["name"] == names[-1]
     runs = [r["run_id"] for r in c.get("/api/v1/runs").json()]
     assert runs[:2] == [second.run_id, first.run_id]
-    con = duckdb.connect(
-        str(serving.serving_dir(root) / names[-1]), read_only=True, config=serving._OFFLINE
-    )
-    indexed = con.execute(
-        "SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
-        "AND constraint_type = 'PRIMARY KEY'",
-        [LOOKUP],
-    ).fetchone()
-    con.close()
-    assert indexed == (1,)
+    # every replica has its lookup files, pruned with it
+    assert _lookups(root) == [n.removesuffix(".duckdb") + ".lookup" for n in names]
 
 
 def test_forget_removes_the_person_from_every_replica(served_copy: Served) -> None:
@@ -73,13 +77,13 @@ def test_forget_removes_the_person_from_every_replica(served_copy: Served) -> No
     assert r.exit_code == 0, r.output
     assert len(_replicas(root)) == 1
     assert c.get(f"/api/v1/customers/{pid}").status_code == 404
-    for name in _replicas(root):
-        path = str(serving.serving_dir(root) / name)
-        con = duckdb.connect(path, read_only=True, config=serving._OFFLINE)
-        assert con.execute(
-            f"SELECT count(*) FROM {LOOKUP} WHERE doc LIKE ?", [f'%"{pid}"%']
-        ).fetchone() == (0,)
-        con.close()
+    assert len(_lookups(root)) == 1
+    for name in _lookups(root):
+        folder = serving.serving_dir(root) / name
+        assert CustomerIndex(folder).customer_json(pid) is None
+        assert pid not in _arrow_column(folder, KEYS, "pid")
+        assert pid not in _arrow_column(folder, RECORDS, "customer_id")
+        assert pid not in _arrow_column(folder, ALIASES, "customer_id")
 
 
 def test_a_load_publishes(served_copy: Served) -> None:
@@ -204,3 +208,22 @@ def _customers(root: Path) -> int:
         return int(con.execute("SELECT count(*) FROM customer_traits").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
+
+
+def test_a_replica_without_lookup_files_is_published_again(served_copy: Served) -> None:
+    import shutil
+
+    root = served_copy.root
+    old = serving.current_replica(root)
+    assert old is not None
+    shutil.rmtree(serving.lookup_dir(old))  # as an earlier segmint published it
+    c = served_copy.client("analyst")
+    r = c.get("/api/v1/customers/anyone")
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "no_replica"
+    with service.open_project(root) as p:
+        published = serving.ensure_replica(p)
+    assert published is not None
+    assert serving.lookup_dir(published.path).is_dir()
+    person = c.get("/api/v1/segments/vip/members?limit=1").json()["items"][0]["customer_id"]
+    assert c.get(f"/api/v1/customers/{person}").json()["customer_id"] == person

@@ -177,7 +177,8 @@ def test_keys_are_unique_and_references_resolve(
 def test_volumes_per_customer(b2c: DemoData) -> None:
     counts = b2c.truth["counts"]
     assert 16 <= counts["transactions"] / N <= 24
-    assert 7 <= counts["events"] / N <= 13
+    # about 13 a customer (10.3 before web visits and email opens were planted by group)
+    assert 10 <= counts["events"] / N <= 16
     assert 0.10 <= counts["survey_responses"] / N <= 0.20
     assert 3.0 <= counts["consents"] / N <= 3.6
 

@@ -42,12 +42,13 @@ def test_clusters_recover_the_planted_groups(clustered: Shop) -> None:
     truth = pd.Series(clustered.truth).reindex(t.index)
     ari = adjusted_rand_score(truth, t["cluster"])
     card = _cards(clustered, "clusters")
-    # k is chosen by the silhouette among 2..6: the planted four, or five when the rare
-    # buyers with no order in the last year (spend_365d 0) split off as a lapsed group
+    # k is chosen by the silhouette among 2..6: the planted four (measured: k 4, ARI 1.00;
+    # five was allowed when the rare buyers with no order in the last year split off)
     assert card["criterion"] == "silhouette"
     assert [c["k"] for c in card["candidates"]] == [2, 3, 4, 5, 6]
     assert card["k"] in (4, 5)
-    assert ari >= 0.8, ari  # 0.93 with seed 11 (k = 5)
+    assert ari >= 0.8, ari
+    print(f"k {card['k']}, ARI {ari:.3f}")
     # every customer has a label and its name; sizes on the card are the counted ones
     assert t["cluster"].notna().all()
     assert t["cluster_name"].notna().all()
@@ -74,8 +75,9 @@ def test_the_cluster_trait_is_usable_in_rules(clustered: Shop) -> None:
     t = _traits(clustered)
     members = set(service.members(clustered.project, "cluster_one", limit=None))
     assert members == set(t.index[t["cluster"] == 1])
-    # label 1 is the largest group on a first run
-    assert t["cluster"].value_counts().idxmax() == 1
+    # label 1 is the largest group on a first run (the four are equal here: 150 each)
+    sizes = t["cluster"].value_counts()
+    assert sizes[1] == sizes.max()
 
 
 def test_labels_stay_with_their_groups_on_newer_data_and_another_seed(clustered: Shop) -> None:

@@ -1,11 +1,10 @@
-"""Macro segments: LCA recovers the demo's planted needs classes, as far as they can be.
+"""Macro segments: LCA recovers the demo's planted needs classes.
 
-The demo's survey has eight 1-5 items whose answer distributions overlap between classes
-(``segmint.demo._params``): even the Bayes classifier that knows the planted item tables
-assigns respondents with ARI about 0.65, so no method can reach 0.8 on them.  The tests
-state that ceiling, require LCA to come close to it and to recover the planted answer
-tables, and show ARI above 0.8 on a questionnaire of twice as many items drawn from the
-same tables (where the ceiling allows it).
+The demo's survey has eight 1-5 items answered independently given the needs class, from
+Low / Mid / High agreement tables (``segmint.demo._params``).  The Bayes classifier that
+knows those tables assigns respondents with ARI about 0.95 (the ceiling); LCA with the
+class count chosen by BIC must reach ARI 0.8, come close to that ceiling and recover the
+planted answer tables.  (With the demo's earlier, flatter tables the ceiling was 0.65.)
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ def demo() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return answers, customers, truth
 
 
-def test_lca_recovers_the_planted_needs_classes_up_to_the_ceiling(demo: tuple) -> None:
+def test_lca_recovers_the_planted_needs_classes(demo: tuple) -> None:
     answers, customers, truth = demo
     found = fit_macro(answers, customers, MacroSettings(enabled=True, k_max=6, seed=0))
     card = found.card
@@ -59,8 +58,11 @@ def test_lca_recovers_the_planted_needs_classes_up_to_the_ceiling(demo: tuple) -
     prior = planted.value_counts(normalize=True).reindex(list(NEEDS_CLASSES)).to_numpy()
     bayes = _bayes(resp[list(NEEDS_ITEMS)].to_numpy(int), prior, TABLES)
     ceiling = adjusted_rand_score(planted, bayes)
-    assert ceiling < 0.8, ceiling  # 0.8 is out of reach on this survey (about 0.65)
-    assert ari >= 0.9 * ceiling, (ari, ceiling)  # measured: 0.63 vs ceiling 0.66
+    print(f"ARI on {len(resp)} respondents: LCA {ari:.3f}, Bayes ceiling {ceiling:.3f}; "
+          f"projection {card.projection}")  # fmt: skip
+    assert ceiling >= 0.9, ceiling  # measured 0.95
+    assert ari >= 0.8, ari  # measured 0.96 (3,081 respondents)
+    assert ari >= 0.95 * ceiling, (ari, ceiling)
     # the answer profiles are the planted ones: mean answer per class and item
     conf = pd.crosstab(planted, seg.loc[resp.index, "macro_segment"])
     rows, cols = linear_sum_assignment(-conf.to_numpy())
@@ -76,33 +78,10 @@ def test_lca_recovers_the_planted_needs_classes_up_to_the_ceiling(demo: tuple) -
     assert found.respondent.sum() == len(resp)
     proj = card.projection
     assert proj["held_out"] == round(0.25 * len(resp) + 0.4999)
+    # projected here from age, gender, country and region only (the customers table): near
+    # the majority baseline (measured 0.25 against 0.29); test_discovery_demo.py shows the
+    # projection from a run's behavioural traits beating it
     assert 0.0 <= proj["accuracy"] <= 1.0
-
-
-def test_lca_reaches_ari_08_where_the_survey_allows_it() -> None:
-    """24 items (the demo's eight, asked three times, answered independently from the same
-    planted tables): the ceiling rises above 0.9 and LCA clears 0.8."""
-    rng = np.random.default_rng(3)
-    n = 1500
-    z = rng.integers(0, len(NEEDS_CLASSES), n)
-    cum = TABLES.cumsum(axis=2)
-    x = np.column_stack(
-        [(rng.random(n)[:, None] > cum[z, j % len(NEEDS_ITEMS)]).sum(axis=1) + 1
-         for j in range(3 * len(NEEDS_ITEMS))]
-    )  # fmt: skip
-    items = [f"{i}_{r}" for r in (1, 2, 3) for i in NEEDS_ITEMS]
-    answers = pd.DataFrame(x, columns=items)
-    answers.insert(0, "customer_id", [f"c{i}" for i in range(n)])
-    internal = pd.DataFrame({"customer_id": answers["customer_id"], "age": rng.integers(18, 80, n)})
-    found = fit_macro(
-        answers, internal, MacroSettings(enabled=True, k_min=3, k_max=5, features=["age"])
-    )
-    bayes = _bayes(x, np.full(len(NEEDS_CLASSES), 0.25), TABLES)
-    ceiling = adjusted_rand_score(z, bayes)
-    ari = adjusted_rand_score(z, found.label)
-    assert found.card.k == 4
-    assert ceiling > 0.9, ceiling
-    assert ari >= 0.8, ari
 
 
 def test_macro_labels_are_kept_by_answer_profile(demo: tuple) -> None:

@@ -269,7 +269,7 @@ def test_drivers_name_the_planted_drivers(demo: Demo, fit: ChurnFit) -> None:
     """
     rank = {d.name: i for i, d in enumerate(fit.drivers)}
     importance = {d.name: d.importance for d in fit.drivers}
-    assert list(rank)[:2] == ["recency_days", "recency_ratio"]
+    assert set(list(rank)[:2]) == {"recency_days", "recency_ratio"}  # in either order
     no_effect = max(importance[n] for n in ("gender", "country", "region"))
     for planted in ("service_tickets", "top_channel"):
         assert rank[planted] < 12, (planted, rank[planted])

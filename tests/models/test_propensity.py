@@ -98,7 +98,9 @@ def test_top_category_finds_the_planted_favourite(
     assert list(scores.columns[: len(cols)]) == cols
     top = np.array(fit.categories)[scores[cols].to_numpy().argmax(axis=1)]
     chance = fav.value_counts(normalize=True).max()  # always guessing the commonest favourite
-    assert (top == fav.to_numpy()).mean() > 3 * chance  # measured 0.55 vs 0.15
+    # the favourites lean by customer group (each group to its own category), so the
+    # commonest is right a third of the time: measured 0.66 vs 0.32
+    assert (top == fav.to_numpy()).mean() > chance + 0.25
 
     # the next best category is a cross- or up-sell by construction
     shares = X[[f"share_of_{category_slug(c)}" for c in fit.categories]]

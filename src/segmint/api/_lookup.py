@@ -2,11 +2,12 @@
 
 CRMs and apps call this route on every page view, so it is answered by a small ASGI
 middleware in front of the app: the same credentials and role check as every route
-(:class:`~segmint.api._auth.AuthStore`, cached), one indexed point query on the replica,
-and the stored JSON document sent as it is. It skips routing, dependency resolution and
-response models, which cost more than the query itself (docs/benchmarks.md has the
-numbers). The FastAPI route of the same path stays: it documents the response model in
-the OpenAPI spec, and answers what this path hands on (ids over 200 characters).
+(:class:`~segmint.api._auth.AuthStore`, cached), the answer read from the replica's
+lookup files (:mod:`segmint._serving_lookup`) and sent as JSON text. It skips routing,
+dependency resolution and response models, which cost more than the lookup itself
+(docs/benchmarks.md has the numbers). The FastAPI route of the same path stays: it
+documents the response model in the OpenAPI spec, and answers what this path hands on
+(ids over 200 characters).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Customer lookup (from the replica's precomputed table) and segment profiles."""
+"""Customer lookup (from the replica's lookup files) and segment profiles."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ async def customer(
 ) -> Any:
     """Everything about one person: records, traits and scores, segments, history.
 
-    Answered from the replica's lookup table (one indexed point query returning the
-    document built when the replica was published), without re-encoding it: the hot path
-    of CRMs and apps. Any of the person's customer ids finds them.
+    Answered from the replica's lookup files (a few binary searches over memory-mapped
+    Arrow files written when the replica was published): the hot path of CRMs and apps.
+    Any of the person's customer ids finds them.
     """
     ctx = request.app.state.ctx
     doc = ctx.store.customer_json(customer_id)

@@ -185,14 +185,16 @@ def email_events(
     campaign: np.ndarray,
     alive_at: np.ndarray,
     device_probs: np.ndarray,
+    device_key: np.ndarray,
 ) -> None:
-    """Sends, and the opens and clicks that follow them."""
+    """Sends, and the opens and clicks that follow them (``device_probs[device_key[c]]``:
+    customer c's P(device))."""
     parts.add(customer, day, "email_send", campaign=campaign)
     p_open = base.param("email_open")[customer] * np.where(alive_at, 1.0, 0.3)
     opened = rng.random(len(customer)) < p_open
     c, camp = customer[opened], campaign[opened]
     t_open = day[opened] + rng.exponential(0.25, len(c))
-    dev = ax.categorical_by(rng, device_probs, base.band[c])
+    dev = ax.categorical_by(rng, device_probs, device_key[c])
     parts.add(c, t_open, "email_open", campaign=camp, device=dev)
     clicked = rng.random(len(c)) < base.param("email_click")[c]
     t_click = t_open[clicked] + rng.exponential(0.002, int(clicked.sum()))
@@ -217,6 +219,7 @@ def web_and_tickets(
     active_until: np.ndarray,
     tickets: np.ndarray,
     device_probs: np.ndarray,
+    device_key: np.ndarray,
 ) -> None:
     """Web visits with their page views until some weeks after a customer leaves; tickets."""
     sc = base.scenario
@@ -224,8 +227,11 @@ def web_and_tickets(
     visits = rng.poisson(base.param("web_visits_per_year") / 365.0 * (stop - base.t0))
     cust = ax.segment_ids(visits)
     day = base.uniform_time(rng, base.t0[cust], stop[cust])
-    src = ax.categorical(rng, np.array(_SOURCE_PROBS[sc.kind]), len(cust))
-    dev = ax.categorical_by(rng, device_probs, base.band[cust])
+    if all(g.sources for g in sc.groups):
+        src = ax.categorical_by(rng, np.array([g.sources for g in sc.groups]), base.group[cust])
+    else:
+        src = ax.categorical(rng, np.array(_SOURCE_PROBS[sc.kind]), len(cust))
+    dev = ax.categorical_by(rng, device_probs, device_key[cust])
     n_cat = len(sc.categories)
     landing = rng.integers(-1, n_cat, len(cust))  # -1: the front page
     parts.add(cust, day, "web_visit", source=src, device=dev, url=1 + landing)

@@ -190,6 +190,10 @@ def generate(
         tables["customers"], country, band = ppl.table, ppl.country, ppl.band
         devices = np.array(_DEVICE_BY_AGE)
     group = ax.categorical_by(rng("groups"), np.array(sc.group_by_band), band)
+    # the device of a customer's events: by group where the groups plant one, else by band
+    device_key = band
+    if all(g.devices for g in sc.groups):
+        devices, device_key = np.array([g.devices for g in sc.groups]), group
     base = _engagement.Base(sc, HISTORY_START, T_END, ids, group, band, t0)
     accounts = (
         None
@@ -257,6 +261,7 @@ def generate(
             np.full(len(who), m),
             gone[who] > day,
             devices,
+            device_key,
         )
     camp = _campaign.run_campaign(
         rng("campaign"),
@@ -278,9 +283,10 @@ def generate(
         np.full(len(sent), len(nl_ids)),
         gone[sent] > camp.start_day,
         devices,
+        device_key,
     )
     active_until = np.where(purchases.alive, T_END, purchases.dropout_day)
-    _engagement.web_and_tickets(rng("web"), base, parts, active_until, tickets, devices)
+    _engagement.web_and_tickets(rng("web"), base, parts, active_until, tickets, devices, device_key)
     tables["events"] = _engagement.events_table(base, parts, [*nl_ids, _campaign.CAMPAIGN_ID])
     lap("events")
 

@@ -2,6 +2,26 @@
 
 All numbers here are planted truth (see :mod:`segmint.demo._params` for what each one
 means); rates are per day, amounts in DKK including VAT.
+
+The B2C groups differ in their purchase processes (BG/NBD, Gamma-Gamma), whose spread
+within a group is wide, and in what a retailer observes, on several traits at once, so
+that a behavioural segmentation can find them (ARI about 0.83 with segmint's default
+clustering; a supervised classifier on the same traits 0.93):
+
+=================  ==========  =====================  =======  ===========  =============
+group              channel     categories (75 %/10 %) device   source       email, web
+=================  ==========  =====================  =======  ===========  =============
+loyal high-value   app 90 %    Dametøj, Skønhed       mobile   direct       open 65 %, 5/y
+regular            store 90 %  Herretøj, Sko          desktop  google       open 30 %, 2/y
+bargain hunters    web 90 %    Børnetøj, Sport        tablet   social       clicks 50 %, 6/y
+one-off            web/store   Elektronik, Bolig      mixed    google       open 8 %, 0.5/y
+=================  ==========  =====================  =======  ===========  =============
+
+(club membership 75 / 25 / 8 / 2 %; needs classes lean by group: quality & brand, green &
+local, price-conscious, convenience seekers.)  Earlier the groups had nearly the same
+channel, category and engagement mix, so no method could tell them apart (supervised ARI
+0.25); their BG/NBD and Gamma-Gamma parameters, consent, offline-only share, tickets and
+NPS are unchanged.
 """
 
 from __future__ import annotations
@@ -103,19 +123,21 @@ B2C = Scenario(
             p=5.0,
             q=5.0,
             gamma=500.0,
-            categories=(0.16, 0.12, 0.10, 0.12, 0.10, 0.16, 0.14, 0.10),
-            channels=(0.35, 0.40, 0.25),
+            categories=(0.75, 0.025, 0.025, 0.025, 0.025, 0.025, 0.10, 0.025),
+            channels=(0.04, 0.06, 0.90),
             offline_only=0.10,
             email_consent=0.80,
-            email_open=0.45,
-            email_click=0.25,
-            web_visits_per_year=3.2,
+            email_open=0.65,
+            email_click=0.30,
+            web_visits_per_year=5.0,
             tickets_per_year=0.22,
             nps=nps_distribution(0.08, 0.27),
-            needs=(0.10, 0.40, 0.25, 0.25),
-            subscription=0.55,
+            needs=(0.05, 0.65, 0.20, 0.10),
+            subscription=0.75,
             campaign_baseline=0.10,
             campaign_effect=0.01,
+            devices=(0.05, 0.90, 0.05),
+            sources=(0.10, 0.05, 0.25, 0.55, 0.05, 0.0),
         ),
         Group(
             "regular",
@@ -126,19 +148,21 @@ B2C = Scenario(
             p=4.0,
             q=4.0,
             gamma=300.0,
-            categories=(0.18, 0.14, 0.12, 0.14, 0.10, 0.12, 0.12, 0.08),
-            channels=(0.40, 0.45, 0.15),
+            categories=(0.025, 0.75, 0.025, 0.10, 0.025, 0.025, 0.025, 0.025),
+            channels=(0.06, 0.90, 0.04),
             offline_only=0.20,
             email_consent=0.70,
-            email_open=0.32,
-            email_click=0.18,
+            email_open=0.30,
+            email_click=0.15,
             web_visits_per_year=2.0,
             tickets_per_year=0.18,
             nps=nps_distribution(0.20, 0.40),
-            needs=(0.25, 0.25, 0.25, 0.25),
+            needs=(0.15, 0.15, 0.55, 0.15),
             subscription=0.25,
             campaign_baseline=0.05,
             campaign_effect=0.05,
+            devices=(0.85, 0.10, 0.05),
+            sources=(0.70, 0.05, 0.05, 0.20, 0.0, 0.0),
         ),
         Group(
             "bargain hunters",
@@ -149,19 +173,21 @@ B2C = Scenario(
             p=3.0,
             q=6.0,
             gamma=400.0,
-            categories=(0.14, 0.12, 0.16, 0.16, 0.12, 0.10, 0.08, 0.12),
-            channels=(0.60, 0.20, 0.20),
+            categories=(0.025, 0.025, 0.75, 0.025, 0.10, 0.025, 0.025, 0.025),
+            channels=(0.90, 0.06, 0.04),
             offline_only=0.08,
             email_consent=0.65,
-            email_open=0.28,
-            email_click=0.22,
-            web_visits_per_year=2.6,
+            email_open=0.45,
+            email_click=0.50,
+            web_visits_per_year=6.0,
             tickets_per_year=0.20,
             nps=nps_distribution(0.30, 0.40),
-            needs=(0.55, 0.05, 0.10, 0.30),
-            subscription=0.12,
+            needs=(0.70, 0.05, 0.05, 0.20),
+            subscription=0.08,
             campaign_baseline=0.07,
             campaign_effect=0.09,
+            devices=(0.10, 0.25, 0.65),
+            sources=(0.10, 0.40, 0.05, 0.05, 0.40, 0.0),
         ),
         Group(
             "one-off",
@@ -172,19 +198,21 @@ B2C = Scenario(
             p=3.0,
             q=3.0,
             gamma=200.0,
-            categories=(0.12, 0.10, 0.08, 0.14, 0.10, 0.10, 0.06, 0.30),
-            channels=(0.45, 0.50, 0.05),
+            categories=(0.025, 0.025, 0.025, 0.025, 0.025, 0.10, 0.025, 0.75),
+            channels=(0.55, 0.40, 0.05),
             offline_only=0.35,
             email_consent=0.45,
-            email_open=0.15,
-            email_click=0.10,
-            web_visits_per_year=1.0,
+            email_open=0.08,
+            email_click=0.05,
+            web_visits_per_year=0.5,
             tickets_per_year=0.15,
             nps=nps_distribution(0.45, 0.35),
-            needs=(0.35, 0.15, 0.15, 0.35),
-            subscription=0.04,
+            needs=(0.20, 0.10, 0.10, 0.60),
+            subscription=0.02,
             campaign_baseline=0.015,
             campaign_effect=0.02,
+            devices=(0.40, 0.40, 0.20),
+            sources=(0.60, 0.15, 0.0, 0.15, 0.10, 0.0),
         ),
     ),
     band_name="age_band",

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from segmint._threads import one_thread
 from segmint.discovery._choose_k import FULL_BATCH_MAX, choose_k, make_model
 from segmint.discovery._features import FeatureTransform, present
 from segmint.discovery._labels import align, stable_labels
 from segmint.discovery._naming import name_groups, text_levels
-from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 from segmint.models._card import _Card, _now, _version
 

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: behavioural traits clustered by default (those a project lacks are skipped)
+#: behavioural traits clustered by default (those a project lacks are skipped): how often,
+#: how much and how recently they buy, and also what, where and how they shop and engage
+#: (category, channel, device, web visits, email opens, membership)
 DEFAULT_CLUSTER_FEATURES: tuple[str, ...] = (
     "frequency",
     "monetary",
@@ -18,21 +20,20 @@ DEFAULT_CLUSTER_FEATURES: tuple[str, ...] = (
     "distinct_categories",
     "web_visits_365d",
     "email_opens_365d",
+    "subscription_active",
     "top_channel",
+    "top_category",
+    "top_device",
 )
 #: attributes that describe a cluster in its name without shaping it
 DEFAULT_DESCRIBE_BY: tuple[str, ...] = ("age", "region")
 #: internal data the survey classes are projected from (those a project lacks are skipped)
 DEFAULT_PROJECTION_FEATURES: tuple[str, ...] = (
-    *DEFAULT_CLUSTER_FEATURES[:-1],
+    *DEFAULT_CLUSTER_FEATURES,
     "service_tickets_365d",
     "nps_last",
-    "subscription_active",
     "consent_email",
     "age",
-    "top_channel",
-    "top_category",
-    "top_device",
     "gender",
     "country",
     "region",

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmint._threads import one_thread
 from segmint.discovery._features import categories, model_frame
-from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 
 #: a band column of a market table, and the customer attribute it is cut from

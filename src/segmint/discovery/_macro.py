@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from segmint._threads import one_thread
 from segmint.discovery._features import categories, informative, model_frame
 from segmint.discovery._labels import stable_labels
-from segmint.discovery._threads import one_thread
 from segmint.exceptions import ConfigError
 from segmint.models._card import _Card, _now, _version
 

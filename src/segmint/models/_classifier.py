@@ -22,6 +22,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from segmint._threads import one_thread
+
 Calibration = Literal["isotonic", "sigmoid"]
 
 
@@ -129,7 +131,7 @@ class TraitClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = CalibratedClassifierCV(
             booster, method=self.calibration, cv=folds, ensemble=False
         )
-        self.model_.fit(self._encode(X), target, sample_weight=sample_weight)
+        one_thread(self.model_.fit)(self._encode(X), target, sample_weight=sample_weight)
         self.classes_ = np.array([0, 1])
         return self
 
@@ -151,7 +153,7 @@ class TraitClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probabilities of no event and of the event, one row per customer."""
         check_is_fitted(self)
-        return np.asarray(self.model_.predict_proba(self._encode(X)))
+        return np.asarray(one_thread(self.model_.predict_proba)(self._encode(X)))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """1 where the event is more likely than not."""

@@ -34,8 +34,10 @@ from segmint.segments._rfm import rfm
 from segmint.segments._rules import FieldCondition, Rule
 from segmint.segments._tiers import value_tiers
 from segmint.traits import customer_base
-from segmint.traits._activity import activity
+from segmint.traits._activity import activity, resolve_as_of
 from segmint.traits._attributes import attribute_fields
+from segmint.traits._base import complete_base
+from segmint.traits._incremental import KeptBase, run_base
 
 #: the traits the families are computed from (value tiers add their configured column)
 FAMILY_INPUTS = ("recency_days", "frequency", "monetary", "first_purchase", "last_purchase")
@@ -350,13 +352,41 @@ def family_segment_names(config: ProjectConfig) -> list[str]:
 
 
 def evaluate(
-    engine: Engine, config: ProjectConfig, as_of: datetime, *, only: Needs | None = None
+    engine: Engine,
+    config: ProjectConfig,
+    as_of: datetime,
+    *,
+    only: Needs | None = None,
+    incremental: bool = False,
 ) -> Evaluated:
     """Traits, families and every segment of ``config`` as of ``as_of``, materialised.
 
     ``only``: evaluate just what one rule needs (a preview); None: everything (a run).
+    ``incremental``: compute the customer base from the kept base of the previous run where
+    that is exact, and keep this one for the next (a run; ``segmint.traits._incremental``).
     """
-    return _evaluate(engine, config, as_of, only=only)[0]
+    return _evaluate(engine, config, as_of, only=only, incremental=incremental)[0]
+
+
+def _run_base(
+    engine: Engine, config: ProjectConfig, as_of: datetime, incremental: bool, scratch: list[str]
+) -> tuple[ir.Table, KeptBase | None, dict[str, Any]]:
+    """The customer base of a run, the kept base to publish, and how it was computed.
+
+    With the kept base the customer base is left as an expression over the stored raw base
+    (what follows from as_of alone is cheap): the run materialises it once, with the family
+    columns, as its wide table."""
+    cut = resolve_as_of(as_of)
+    if not incremental or engine.name != "duckdb":
+        why = (
+            "runs.incremental is off"
+            if not incremental
+            else f"incremental traits need the DuckDB engine; this project uses {engine.name}"
+        )
+        base = _keep(engine, customer_base(engine, config.traits, cut), scratch, "base")
+        return base, None, {"path": "full", "reason": why}
+    kept = run_base(engine, config.traits, cut, lambda e: _keep(engine, e, scratch, "dirty"))
+    return complete_base(kept.raw, config.traits, cut), kept, kept.summary()
 
 
 def _evaluate(
@@ -366,12 +396,19 @@ def _evaluate(
     *,
     only: Needs | None = None,
     extra: Rule | None = None,
+    incremental: bool = False,
 ) -> tuple[Evaluated, RuleContext]:
     """:func:`evaluate`, and the rule context with the activity passes of every rule
     (``extra`` too, a rule to compile afterwards) materialised."""
     scratch: list[str] = []
     fields = None if only is None else _with_score_inputs(config, only.fields)
-    base = _keep(engine, customer_base(engine, config.traits, as_of, only=fields), scratch, "base")
+    kept: KeptBase | None = None
+    how: dict[str, Any] | None = None
+    if only is None:
+        base, kept, how = _run_base(engine, config, as_of, incremental, scratch)
+    else:
+        base = customer_base(engine, config.traits, as_of, only=fields)
+        base = _keep(engine, base, scratch, "base")
     base, cards, fits = _with_scores(engine, base, config, as_of, fields, scratch)
     members: dict[str, ir.Table] = {}
     if only is None or only.families:
@@ -408,7 +445,9 @@ def _evaluate(
             )
     # attributes stay in the customers table; a run stores what it computed
     traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
-    return Evaluated(base, members, scratch, traits=traits, cards=cards, fits=fits), ctx
+    found = Evaluated(base, members, scratch, traits=traits, cards=cards, fits=fits)
+    found.kept, found.base_path = kept, how
+    return found, ctx
 
 
 def preview(

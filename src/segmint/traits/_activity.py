@@ -89,7 +89,19 @@ def merged_ids(engine: Engine) -> ir.Table:
     return persons.filter(persons.customer_id != persons.person_id)
 
 
-def activity(engine: Engine, name: str, as_of: datetime | date | None) -> ir.Table | None:
+def only_records(table: ir.Table, records: ir.Table) -> ir.Table:
+    """Rows of ``table`` whose customer_id is one of ``records.customer_id``."""
+    ids = records.select(_rid=records.customer_id.cast("string"))
+    return table.semi_join(ids, table.customer_id.cast("string") == ids._rid)
+
+
+def activity(
+    engine: Engine,
+    name: str,
+    as_of: datetime | date | None,
+    *,
+    restrict: ir.Table | None = None,
+) -> ir.Table | None:
     """Rows of an activity table by person, with ``_time``, before ``as_of``.
 
     Parameters
@@ -101,6 +113,9 @@ def activity(engine: Engine, name: str, as_of: datetime | date | None) -> ir.Tab
         campaign_contacts or deals.
     as_of
         Keep only rows with ``_time < as_of`` (a date means its midnight); None keeps all.
+    restrict
+        Keep only rows whose stored customer_id is in this table's ``customer_id`` column
+        (the records of the persons an incremental run recomputes); None keeps all.
 
     Returns
     -------
@@ -127,6 +142,8 @@ def activity(engine: Engine, name: str, as_of: datetime | date | None) -> ir.Tab
     time = table[ACTIVITY_TIME[name]].cast("timestamp")
     if as_of is not None:
         table = table.filter(time < ibis.literal(as_of_datetime(as_of)))
+    if restrict is not None:
+        table = only_records(table, restrict)
     persons = merged_ids(engine)
     persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
     cid = table.customer_id.cast("string")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from segmint.traits._activity import IBIS_TYPES, empty_table, merged_ids
+from segmint.traits._activity import IBIS_TYPES, empty_table, merged_ids, only_records
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -47,7 +47,9 @@ def _order(records: ir.Table, columns: set[str]) -> list[ir.Value]:
     return order
 
 
-def customer_attributes(engine: Engine, only: Collection[str] | None = None) -> ir.Table:
+def customer_attributes(
+    engine: Engine, only: Collection[str] | None = None, *, restrict: ir.Table | None = None
+) -> ir.Table:
     """One row per person with every customer attribute merged across its records.
 
     Parameters
@@ -62,12 +64,16 @@ def customer_attributes(engine: Engine, only: Collection[str] | None = None) -> 
         store lacks is null) and ``_first_signup``: the earliest signup_date of any of
         the person's records.  Empty when the store has no customers.  ``only``: merge
         just these attributes (and signup for ``_first_signup``); the others are null.
+        ``restrict``: only the records whose customer_id is in this table's
+        ``customer_id`` (all records of the persons wanted).
     """
     fields = attribute_fields()
     if not engine.has_table("customers"):
         schema = {"customer_id": "string", **fields, "_first_signup": "date"}
         return empty_table(schema)
     customers = engine.table("customers")
+    if restrict is not None:
+        customers = only_records(customers, restrict)
     persons = merged_ids(engine)
     persons = persons.select(_cid=persons.customer_id, _pid=persons.person_id)
     cid = customers.customer_id.cast("string")

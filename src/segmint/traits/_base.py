@@ -4,11 +4,19 @@ It is one Ibis expression: the merged attributes, left-joined with one aggregate
 activity table (built-in and declared traits of that table together) and the few ranked
 queries (most frequent category, latest consents, latest NPS).  Nothing at or after
 ``as_of`` is read, so evaluating a past date gives what a run on that date would have.
+
+It is built in two steps.  :func:`raw_base` holds everything read from the rows; there
+``as_of`` only decides which rows count (the cut, the windows, an open subscription, a
+deal closed in the year), never a value.  :func:`complete_base` then adds what follows from
+``as_of`` alone (days since the last order or deal, tenure, age, existence, the empty
+values).  An incremental run (``segmint.traits._incremental``) keeps the raw table of the
+previous run and recomputes it only for the persons whose rows changed or crossed a window
+boundary, with the same :func:`raw_base` restricted to them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,15 +26,25 @@ from segmint.traits._activity import activity, resolve_as_of
 from segmint.traits._attributes import attribute_fields, customer_attributes
 from segmint.traits._builtin import (
     AGGREGATES,
+    LAST_DEAL,
+    QUARTER_OPENS,
+    QUARTER_SENDS,
     days_between,
     latest_consents,
     latest_nps,
     one_line_per_order,
+    ratio,
     top_value,
 )
 from segmint.traits._catalogue import ACTIVITY_TABLES, BUILTIN_TRAITS
 from segmint.traits._config import TraitsConfig
-from segmint.traits._declared import EMPTY_VALUES, RESULT_TYPES, declared_aggregate
+from segmint.traits._declared import (
+    DAYS_SINCE,
+    EMPTY_VALUES,
+    RESULT_TYPES,
+    declared_aggregate,
+    stamp_name,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -44,6 +62,9 @@ _TYPES = {
 _EMPTY: dict[str, Any] = {"0": 0, "false": False}
 #: derived trait -> the aggregated columns it is computed from (see :func:`_derived`)
 _DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "recency_days": ("last_purchase",),
+    "last_deal_days": (LAST_DEAL,),
+    "open_rate_90d": (QUARTER_OPENS, QUARTER_SENDS),
     "spend_share_top_category": ("top_category_spend", "monetary"),
     "tenure_days": ("signup_date", "first_purchase"),
     "age": ("birth_date",),
@@ -97,34 +118,72 @@ def customer_base(
     """
     config = traits_config or TraitsConfig()
     cut = resolve_as_of(as_of)
-    wanted = None if only is None else _with_inputs(only)
-    base = customer_attributes(engine, wanted)
+    return complete_base(raw_base(engine, config, cut, only=only), config, cut)
+
+
+def raw_base(
+    engine: Engine,
+    config: TraitsConfig,
+    cut: datetime,
+    *,
+    only: Collection[str] | None = None,
+    restrict: ir.Table | None = None,
+    keep: Callable[[ir.Table], ir.Table] | None = None,
+) -> ir.Table:
+    """The attributes and aggregates of every person, before :func:`complete_base`.
+
+    ``restrict``: a table of ``customer_id`` values (record ids); only the persons of those
+    records are computed, from all their records and rows (every record of a person must
+    be in it).  Persons who do not exist at ``cut`` are kept: existence is decided later.
+    ``keep``: materialise each restricted activity table once (several passes read it).
+    """
+    wanted = None if only is None else _with_inputs(only, config)
+    base = customer_attributes(engine, wanted, restrict=restrict)
     one_line = one_line_per_order(engine)
     parts: list[ir.Table] = []
     for table in ACTIVITY_TABLES:
-        t = activity(engine, table, cut)
+        t = activity(engine, table, cut, restrict=restrict)
         if t is None:
             continue
-        declared = [(i, d) for i, d in enumerate(config.declared) if d.source == table]
-        aggs: dict[str, ir.Value] = {}
-        if table in AGGREGATES:
-            aggs.update(AGGREGATES[table](t, cut, config.windows, one_line))
-        for i, d in declared:
-            aggs[d.name] = declared_aggregate(t, d, cut, f"traits[{i}]")
+        if restrict is not None and keep is not None:
+            t = keep(t)
+        aggs = table_aggregates(t, table, config, cut, one_line=one_line)
         if aggs and (table == "transactions" or wanted is None or wanted & set(aggs)):
             parts.append(t.group_by("customer_id").agg(**aggs))
         for part in _ranked(table, t, one_line=one_line):
             if wanted is None or wanted & set(part.columns):
                 parts.append(part)
-    base = _derived(_join_all(base, parts), cut)
-    return _finish(base, config, cut)
+    return _join_all(base, parts)
 
 
-def _with_inputs(names: Collection[str]) -> set[str]:
+def table_aggregates(
+    t: ir.Table, table: str, config: TraitsConfig, cut: datetime, *, one_line: bool
+) -> dict[str, ir.Value]:
+    """The reductions per person of activity table ``table`` (rows ``t``): its built-in
+    traits and the declared traits on it (a days-since trait as its hidden time)."""
+    aggs: dict[str, ir.Value] = {}
+    if table in AGGREGATES:
+        aggs.update(AGGREGATES[table](t, cut, config.windows, one_line))
+    for i, d in enumerate(config.declared):
+        if d.source == table:
+            stamp = d.aggregate in DAYS_SINCE
+            name = stamp_name(d.name) if stamp else d.name
+            aggs[name] = declared_aggregate(t, d, cut, f"traits[{i}]", stamp=stamp)
+    return aggs
+
+
+def complete_base(raw: ir.Table, config: TraitsConfig, cut: datetime) -> ir.Table:
+    """The customer base from :func:`raw_base`'s table: the traits that follow from
+    ``cut`` alone, existence at ``cut``, empty values, types and column order."""
+    return _finish(_derived(raw, config, cut), config, cut)
+
+
+def _with_inputs(names: Collection[str], config: TraitsConfig) -> set[str]:
     """``names`` plus the aggregated columns their derived traits are computed from."""
     out = set(names)
     for name in names:
         out.update(_DERIVED_FROM.get(name, ()))
+    out.update(stamp_name(d.name) for d in config.declared if d.name in out)
     return out
 
 
@@ -153,8 +212,9 @@ def _ranked(table: str, t: ir.Table, *, one_line: bool) -> list[ir.Table]:
     return []
 
 
-def _derived(base: ir.Table, as_of: datetime) -> ir.Table:
-    """Traits computed from other columns: tenure, age, top-category share."""
+def _derived(base: ir.Table, config: TraitsConfig, as_of: datetime) -> ir.Table:
+    """Traits computed from other columns: recency, days since the last deal, tenure, age,
+    top-category share, declared days-since traits."""
     cols = set(base.columns)
     first = base.first_purchase if "first_purchase" in cols else ibis.null().cast("timestamp")
     signup = base.signup_date.cast("timestamp")
@@ -169,7 +229,16 @@ def _derived(base: ir.Table, as_of: datetime) -> ir.Table:
         "age": ibis.ifelse(born.cast("timestamp") < ibis.literal(as_of), age, ibis.null()),
     }
     if "top_category_spend" in cols:
-        out["spend_share_top_category"] = base.top_category_spend / base.monetary.nullif(0)
+        out["spend_share_top_category"] = ratio(base.top_category_spend, base.monetary)
+    if "last_purchase" in cols:
+        out["recency_days"] = days_between(base.last_purchase, as_of)
+    if LAST_DEAL in cols:
+        out["last_deal_days"] = days_between(base[LAST_DEAL], as_of)
+    if QUARTER_OPENS in cols:
+        out["open_rate_90d"] = base[QUARTER_OPENS] / base[QUARTER_SENDS].nullif(0)
+    for d in config.declared:
+        if stamp_name(d.name) in cols:
+            out[d.name] = days_between(base[stamp_name(d.name)], as_of)
     return base.mutate(**out)
 
 

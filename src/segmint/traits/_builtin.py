@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.datatypes as dt
 
 from segmint.traits._activity import activity, empty_table, resolve_as_of
 from segmint.traits._config import parse_duration
@@ -38,6 +39,47 @@ ENGAGEMENT_EVENTS: dict[str, str] = {
 CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "profiling")
 _YEAR = timedelta(days=365)
 _QUARTER = timedelta(days=90)
+#: the hidden aggregate ``last_deal_days`` is counted from (the customer base adds the days)
+LAST_DEAL = "_last_deal"
+#: the hidden 90-day counts ``open_rate_90d`` is the ratio of (the customer base divides)
+QUARTER_OPENS, QUARTER_SENDS = "_opens_90d", "_sends_90d"
+
+
+#: the type float columns are summed in (see :func:`exact_sum`)
+EXACT_SUM_TYPE = dt.Decimal(38, 10)
+
+
+def exact_sum(col: ir.NumericColumn, where: ir.BooleanValue | None = None) -> ir.NumericValue:
+    """The sum of ``col`` (where ``where`` holds), the same whatever order rows are added in.
+
+    Floating-point addition is not associative: an engine adding a person's rows in
+    another order (more threads, or an incremental run recomputing the person from its
+    rows alone) can differ in the last bit, enough to move a customer across a rule's
+    threshold (``monetary >= 10000``) and back on the next run.  Float columns are summed
+    as decimals with 10 places (exact up to 10^28; values are rounded to 10 places first);
+    the customer base turns the sum into the trait's float type at the end, so an
+    incremental run can also add and subtract such sums exactly.  Integer sums are exact.
+    """
+    if col.type().is_floating():
+        return col.cast(EXACT_SUM_TYPE).sum(where=where)
+    return col.sum(where=where)
+
+
+def exact_mean(col: ir.NumericColumn, where: ir.BooleanValue | None = None) -> ir.NumericValue:
+    """The mean of the non-null values of ``col``, from :func:`exact_sum`."""
+    if col.type().is_floating():
+        return ratio(exact_sum(col, where), col.count(where=where))
+    return col.mean(where=where)
+
+
+def ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    """``num / den`` as a float, null when ``den`` is 0.
+
+    Both sides become floats first: Spark divides decimals to 6 places only (its rule for
+    precision loss), DuckDB to full precision; the float of an exact decimal sum is the same
+    on both, and so is its quotient.
+    """
+    return num.cast("float64") / den.cast("float64").nullif(0)
 
 
 def days_between(earlier: ir.Value, as_of: datetime) -> ir.IntegerValue:
@@ -79,18 +121,19 @@ def order_count(
 def transaction_aggregates(
     t: ir.Table, as_of: datetime, windows: Sequence[str], *, one_line: bool = False
 ) -> Aggregates:
-    """Purchase traits: recency, frequency, monetary, first/last, windows.
+    """Purchase traits: frequency, monetary, first/last, windows (recency follows from
+    ``last_purchase`` and ``as_of`` in the customer base).
 
     ``one_line``: every row is a whole order (see :func:`one_line_per_order`).
     """
     orders = order_count(t, one_line=one_line)
     first = t._time.min()
     last = t._time.max()
+    spend = exact_sum(t.amount)
     aggs: Aggregates = {
-        "recency_days": days_between(last, as_of),
         "frequency": orders,
-        "monetary": t.amount.sum(),
-        "avg_order_value": t.amount.sum() / orders.nullif(0),
+        "monetary": spend,
+        "avg_order_value": spend / orders.nullif(0),
         "first_purchase": first,
         "last_purchase": last,
         "mean_interpurchase_days": (
@@ -100,21 +143,21 @@ def transaction_aggregates(
     for w in windows:
         recent = _since(t, as_of, parse_duration(w))
         aggs[f"orders_{w}"] = order_count(t, one_line=one_line, where=recent)
-        aggs[f"spend_{w}"] = t.amount.sum(where=recent)
+        aggs[f"spend_{w}"] = exact_sum(t.amount, where=recent)
     return aggs
 
 
 def event_aggregates(t: ir.Table, as_of: datetime, windows: Sequence[str]) -> Aggregates:
-    """Engagement traits: email sends/opens/clicks, web visits, service tickets, open rate."""
+    """Engagement traits: email sends/opens/clicks, web visits, service tickets, and the
+    90-day opens and sends ``open_rate_90d`` is computed from (:data:`QUARTER_OPENS`)."""
     aggs: Aggregates = {}
     for w in windows:
         recent = _since(t, as_of, parse_duration(w))
         for name, event_type in ENGAGEMENT_EVENTS.items():
             aggs[f"{name}_{w}"] = t.count(where=recent & (t.event_type == event_type))
     quarter = _since(t, as_of, _QUARTER)
-    opens = t.count(where=quarter & (t.event_type == "email_open"))
-    sends = t.count(where=quarter & (t.event_type == "email_send"))
-    aggs["open_rate_90d"] = opens / sends.nullif(0)
+    aggs[QUARTER_OPENS] = t.count(where=quarter & (t.event_type == "email_open"))
+    aggs[QUARTER_SENDS] = t.count(where=quarter & (t.event_type == "email_send"))
     return aggs
 
 
@@ -123,12 +166,13 @@ def subscription_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
     active = t.end_date.isnull() | (t.end_date.cast("timestamp") > ibis.literal(as_of))
     return {
         "subscription_active": t.count(where=active) > 0,
-        "subscription_monthly_amount": t.monthly_amount.sum(where=active),
+        "subscription_monthly_amount": exact_sum(t.monthly_amount, where=active),
     }
 
 
 def deal_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
-    """Deals won and lost in the last year (by closed_date), days since the latest deal."""
+    """Deals won and lost in the last year (by closed_date), the latest deal's time
+    (:data:`LAST_DEAL`; the customer base turns it into ``last_deal_days``)."""
     closed = t.closed_date.cast("timestamp")
     in_year = (
         closed.notnull() & (closed >= ibis.literal(as_of - _YEAR)) & (closed < ibis.literal(as_of))
@@ -136,8 +180,35 @@ def deal_aggregates(t: ir.Table, as_of: datetime) -> Aggregates:
     return {
         "deals_won_365d": t.count(where=in_year & (t.stage == "won")),
         "deals_lost_365d": t.count(where=in_year & (t.stage == "lost")),
-        "last_deal_days": days_between(t._time.max(), as_of),
+        LAST_DEAL: t._time.max(),
     }
+
+
+def windowed(
+    table: str, windows: Sequence[str], *, one_line: bool
+) -> dict[str, tuple[set[timedelta], bool]]:
+    """The aggregates of ``table`` whose window starts or ends before ``as_of``: name ->
+    (how far before ``as_of`` its boundaries are, whether it is additive: a count or a sum,
+    so moving the window changes it by the rows that entered minus those that left).
+
+    An incremental run relies on this list: every windowed reduction below must be in it.
+    """
+    if table == "transactions":
+        out: dict[str, tuple[set[timedelta], bool]] = {}
+        for w in windows:
+            out[f"orders_{w}"] = ({parse_duration(w)}, one_line)  # else a distinct count
+            out[f"spend_{w}"] = ({parse_duration(w)}, True)
+        return out
+    if table == "events":
+        out = {
+            f"{name}_{w}": ({parse_duration(w)}, True)
+            for w in windows
+            for name in ENGAGEMENT_EVENTS
+        }
+        return out | {QUARTER_OPENS: ({_QUARTER}, True), QUARTER_SENDS: ({_QUARTER}, True)}
+    if table == "deals":
+        return {"deals_won_365d": ({_YEAR}, True), "deals_lost_365d": ({_YEAR}, True)}
+    return {}
 
 
 #: activity table -> its built-in reductions (table, as_of, windows, one_line)
@@ -173,7 +244,7 @@ def top_value(
     rows = t.filter(t[key].notnull())
     if spend:
         groups = rows.group_by(["customer_id", key]).agg(
-            _n=order_count(rows, one_line=one_line), _spend=rows.amount.sum()
+            _n=order_count(rows, one_line=one_line), _spend=exact_sum(rows.amount)
         )
         order = [ibis.desc(groups._n), ibis.desc(groups._spend), groups[key]]
     else:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from segmint.exceptions import ConfigError
-from segmint.traits._builtin import days_between
+from segmint.traits._builtin import days_between, exact_mean, exact_sum, ratio
 from segmint.traits._config import TIME_AGGREGATES
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from segmint.traits._config import TraitDef, TraitFilter
 
+#: aggregates whose value counts days up to as_of (from a time the rows give)
+DAYS_SINCE: frozenset[str] = frozenset({"days_since_last", "days_since_first"})
 #: what a customer without matching rows gets, per aggregate (others: null)
 EMPTY_VALUES: dict[str, int] = {"count": 0, "count_distinct": 0, "sum": 0}
 #: the column type of each aggregate's result (min / max keep the column's type)
@@ -119,7 +121,14 @@ def window_condition(t: ir.Table, d: TraitDef, as_of: datetime) -> ir.BooleanVal
     return cond
 
 
-def declared_aggregate(t: ir.Table, d: TraitDef, as_of: datetime, where: str) -> ir.Value:
+def stamp_name(name: str) -> str:
+    """The hidden column holding the time a days-since trait counts from."""
+    return f"_since_{name}"
+
+
+def declared_aggregate(
+    t: ir.Table, d: TraitDef, as_of: datetime, where: str, *, stamp: bool = False
+) -> ir.Value:
     """The reduction of one declared trait over its activity table ``t``.
 
     Parameters
@@ -132,6 +141,9 @@ def declared_aggregate(t: ir.Table, d: TraitDef, as_of: datetime, where: str) ->
         The evaluation time (relative windows and ``days_since_*`` count from it).
     where
         Its path in segmint.yaml (``traits[3]``), for error messages.
+    stamp
+        For a days-since trait, return the time it counts from instead of the days (the
+        days follow from ``as_of`` alone; see ``segmint.traits._base``).
     """
     in_window = window_condition(t, d, as_of)
     cond = in_window
@@ -149,18 +161,18 @@ def declared_aggregate(t: ir.Table, d: TraitDef, as_of: datetime, where: str) ->
             return time.min(where=cond)
         if agg == "last_time":
             return time.max(where=cond)
-        stamp = time.max(where=cond) if agg == "days_since_last" else time.min(where=cond)
-        return days_between(stamp, as_of)
+        since = time.max(where=cond) if agg == "days_since_last" else time.min(where=cond)
+        return since if stamp else days_between(since, as_of)
     if agg == "count":
         return t.count(where=cond)
     if agg == "share":
         if of is None:
-            return t.count(where=cond) / t.count(where=in_window).nullif(0)
-        return of.sum(where=cond).fill_null(0) / of.sum(where=in_window).nullif(0)
+            return ratio(t.count(where=cond), t.count(where=in_window))
+        return ratio(exact_sum(of, cond).fill_null(0), exact_sum(of, in_window))
     assert of is not None
     reductions = {
-        "sum": lambda: of.sum(where=cond),
-        "avg": lambda: of.mean(where=cond),
+        "sum": lambda: exact_sum(of, cond),
+        "avg": lambda: exact_mean(of, cond),
         "min": lambda: of.min(where=cond),
         "max": lambda: of.max(where=cond),
         "count_distinct": lambda: of.nunique(where=cond),

@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -116,6 +116,34 @@ async def _asgi_get(request: Request, path: str) -> tuple[int, bytes]:
     return status, b"".join(chunks)
 
 
+class _LoginRequiredError(Exception):
+    """Raised by :func:`visitor` when nobody is logged in: answered by a redirect to login."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking at a page, and in which language."""
+
+    user: User
+    w: UIWords
+
+
+async def visitor(request: Request) -> Visitor:
+    """The logged-in user and their words; a page without a session goes to the login."""
+    user = await current_user(request)
+    if user is None:
+        raise _LoginRequiredError
+    return Visitor(user, ui_words(language(request)))
+
+
+#: a page parameter: the visitor, or a redirect to the login page
+Page = Annotated[Visitor, Depends(visitor)]
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    return _to_login(request)
+
+
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -180,22 +208,16 @@ async def set_language(lang: str, next: str = "/") -> Response:
 
 
 @router.get("/", response_class=HTMLResponse, name="web_dashboard")
-async def dashboard(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def dashboard(request: Request, v: Page) -> Response:
+    user, w = v.user, v.w
     return _render(
         request, "dashboard.html", w, user, title=w["dashboard"], active="dashboard", plotly=True
     )
 
 
 @router.get("/segments", response_class=HTMLResponse, name="web_segments")
-async def segment_list(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def segment_list(request: Request, v: Page) -> Response:
+    user, w = v.user, v.w
     return _render(
         request,
         "segments.html",
@@ -208,20 +230,17 @@ async def segment_list(request: Request) -> Response:
 
 
 @router.get("/segments/new", response_class=HTMLResponse, name="web_builder")
-async def builder(request: Request) -> Response:
-    return await _builder(request, None)
+async def builder(request: Request, v: Page) -> Response:
+    return await _builder(request, v, None)
 
 
 @router.get("/segments/{name}/edit", response_class=HTMLResponse, name="web_builder_edit")
-async def builder_edit(request: Request, name: str) -> Response:
-    return await _builder(request, name)
+async def builder_edit(request: Request, v: Page, name: str) -> Response:
+    return await _builder(request, v, name)
 
 
-async def _builder(request: Request, edit: str | None) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def _builder(request: Request, v: Visitor, edit: str | None) -> Response:
+    user, w = v.user, v.w
     return _render(
         request,
         "builder.html",
@@ -236,11 +255,8 @@ async def _builder(request: Request, edit: str | None) -> Response:
 
 
 @router.get("/segments/{name}", response_class=HTMLResponse, name="web_segment")
-async def segment_page(request: Request, name: str) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def segment_page(request: Request, v: Page, name: str) -> Response:
+    user, w = v.user, v.w
     return _render(
         request,
         "segment.html",
@@ -258,22 +274,19 @@ async def segment_page(request: Request, name: str) -> Response:
 
 
 @router.get("/customers", response_class=HTMLResponse, name="web_customer_lookup")
-async def customer_lookup(request: Request, id: str = "") -> Response:
+async def customer_lookup(request: Request, v: Page, id: str = "") -> Response:
     if id.strip():
         return RedirectResponse(f"/customers/{quote(id.strip(), safe='')}", status_code=303)
-    return await _customer(request, None)
+    return await _customer(request, v, None)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse, name="web_customer")
-async def customer_page(request: Request, customer_id: str) -> Response:
-    return await _customer(request, customer_id)
+async def customer_page(request: Request, v: Page, customer_id: str) -> Response:
+    return await _customer(request, v, customer_id)
 
 
-async def _customer(request: Request, customer_id: str | None) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def _customer(request: Request, v: Visitor, customer_id: str | None) -> Response:
+    user, w = v.user, v.w
     title = w["customer_360"] + (f": {customer_id}" if customer_id else "")
     return _render(
         request,
@@ -289,20 +302,14 @@ async def _customer(request: Request, customer_id: str | None) -> Response:
 
 
 @router.get("/models", response_class=HTMLResponse, name="web_models")
-async def models_page(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def models_page(request: Request, v: Page) -> Response:
+    user, w = v.user, v.w
     return _render(request, "models.html", w, user, title=w["models"], active="models", plotly=True)
 
 
 @router.get("/exports", response_class=HTMLResponse, name="web_exports")
-async def exports_page(request: Request) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return _to_login(request)
-    w = ui_words(language(request))
+async def exports_page(request: Request, v: Page) -> Response:
+    user, w = v.user, v.w
     return _render(
         request,
         "exports.html",
@@ -359,4 +366,5 @@ templates.env.globals["api"] = lambda path: API + path
 def mount(app: FastAPI) -> None:
     """Add the pages, their static files and plotly.js to ``app``."""
     app.include_router(router)
+    app.add_exception_handler(_LoginRequiredError, _login_required)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
