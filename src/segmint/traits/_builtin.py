@@ -322,9 +322,10 @@ def category_spend(engine: Engine, as_of: datetime | date | None = None) -> ir.T
             "share": "float64",
         }
         return empty_table(schema)
-    groups = t.group_by(["customer_id", "category"]).agg(spend=t.amount.sum())
-    total = groups.spend.sum().over(group_by=groups.customer_id)
-    shares = groups.mutate(share=groups.spend / total.nullif(0))
+    # exact sums: the same spend and share whatever order the engine adds the lines in
+    groups = t.group_by(["customer_id", "category"]).agg(spend=exact_sum(t.amount))
+    total = exact_sum(groups.spend).over(group_by=groups.customer_id)
+    shares = groups.mutate(share=ratio(groups.spend, total))
     shares = shares.filter(shares.category.notnull())
     return shares.select(
         customer_id=shares.customer_id,
