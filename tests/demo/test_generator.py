@@ -329,6 +329,29 @@ def test_survey_answers_follow_the_needs_classes(b2c: DemoData) -> None:
     assert set(sr["nps"]) <= set(range(11))
 
 
+def test_web_visit_sources_and_devices_follow_the_groups(b2c: DemoData) -> None:
+    """Each group's planted mix of traffic sources and devices (truth: engagement) is what
+    its web visits show, within Z standard errors of each share (visits are independent
+    draws given the group)."""
+    truth = _truth(b2c)
+    ev = b2c.tables["events"].select(["customer_id", "event_type", "source", "device"])
+    visits = (
+        ev.to_pandas().query("event_type == 'web_visit'").join(truth["group"], on="customer_id")
+    )
+    checked = 0
+    for group, planted in b2c.truth["engagement"].items():
+        mine = visits[visits["group"] == group]
+        for column in ("sources", "devices"):
+            if planted[column] is None:
+                continue
+            seen = mine[column[:-1]].value_counts(normalize=True)
+            for value, p in planted[column].items():
+                se = np.sqrt(p * (1 - p) / len(mine))
+                assert abs(seen.get(value, 0.0) - p) <= Z * se + 1e-12, (group, value)
+                checked += 1
+    assert checked >= 4 * (6 + 3)  # every group plants both mixes
+
+
 def test_campaign_has_a_random_control_arm_and_the_stored_cate(b2c: DemoData) -> None:
     truth = _truth(b2c)
     cc = b2c.tables["campaign_contacts"].to_pandas().set_index("customer_id")

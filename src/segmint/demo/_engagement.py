@@ -13,15 +13,20 @@ import numpy as np
 import pyarrow as pa
 
 from segmint.demo import _arrow as ax
-from segmint.demo._params import NEEDS_CLASSES, NEEDS_ITEMS, Scenario, needs_item_probs
+from segmint.demo._params import (
+    DEVICES,
+    NEEDS_CLASSES,
+    NEEDS_ITEMS,
+    SOURCES,
+    Scenario,
+    needs_item_probs,
+)
 from segmint.demo._places import ascii_name
 
 CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "profiling")
 _CONSENT_RATE = {"sms": 0.35, "profiling": 0.55}  # email: per group
 _WITHDRAW = 0.12  # of those who granted, share who withdraw later
 _LATE_GRANT = 0.08  # of those who refused, share who grant later
-DEVICES: tuple[str, ...] = ("desktop", "mobile", "tablet")
-SOURCES: tuple[str, ...] = ("google", "facebook", "newsletter", "direct", "instagram", "linkedin")
 _SOURCE_PROBS = {
     "b2c": (0.35, 0.15, 0.12, 0.25, 0.12, 0.01),
     "b2b": (0.35, 0.04, 0.10, 0.25, 0.01, 0.25),

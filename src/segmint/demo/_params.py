@@ -52,6 +52,11 @@ def needs_item_probs() -> dict[str, dict[str, list[float]]]:
     }
 
 
+#: devices of web visits and email opens, and traffic sources of web visits
+DEVICES: tuple[str, ...] = ("desktop", "mobile", "tablet")
+SOURCES: tuple[str, ...] = ("google", "facebook", "newsletter", "direct", "instagram", "linkedin")
+
+
 @dataclass(frozen=True)
 class Group:
     """One latent customer group and everything that differs between groups."""
@@ -77,10 +82,10 @@ class Group:
     subscription: float
     campaign_baseline: float  # response probability without treatment
     campaign_effect: float  # added by treatment (plus the band effect)
-    #: P(device) of the customer's web visits and email opens (desktop, mobile, tablet);
+    #: P(device) of the customer's web visits and email opens, in ``DEVICES`` order;
     #: None: by age band (B2C) or the wholesaler's fixed mix (B2B)
     devices: tuple[float, ...] | None = None
-    #: P(traffic source) of the customer's web visits, in ``_engagement.SOURCES`` order;
+    #: P(traffic source) of the customer's web visits, in ``SOURCES`` order;
     #: None: the scenario's fixed mix
     sources: tuple[float, ...] | None = None
 
@@ -152,6 +157,10 @@ class Scenario:
                     "web_visits_per_year": x.web_visits_per_year,
                     "service_tickets_per_year": x.tickets_per_year,
                     "subscription_share": x.subscription,
+                    # None: by age band (B2C) or the wholesaler's fixed mix (B2B)
+                    "devices": dict(zip(DEVICES, x.devices, strict=True)) if x.devices else None,
+                    # None: the scenario's fixed mix
+                    "sources": dict(zip(SOURCES, x.sources, strict=True)) if x.sources else None,
                 }
                 for x in g
             },

@@ -86,7 +86,8 @@ class FeatureTransform:
             bool(num[:, j].min(initial=0) >= 0 and skew[j] > SKEW_THRESHOLD)
             for j in range(num.shape[1])
         ]
-        self.scaler_ = StandardScaler().fit(self._log(num))
+        # only text traits: nothing to standardise (scikit-learn refuses a 0-column fit)
+        self.scaler_ = StandardScaler().fit(self._log(num)) if self.numeric_ else None
         cols = [
             Column(f"log1p({f})" if lg else f, f, lg)
             for f, lg in zip(self.numeric_, self.logged_, strict=True)
@@ -139,7 +140,7 @@ class FeatureTransform:
         multiplied by the trait's factor)."""
         k = len(self.numeric_)
         out = np.asarray(raw, dtype=float).copy()
-        if k:
+        if self.scaler_ is not None:
             out[:, :k] = self.scaler_.transform(out[:, :k])
         out[:, k:] *= self.text_scale_
         return out
@@ -161,8 +162,8 @@ class FeatureTransform:
                     self.numeric_,
                     self.logged_,
                     self.median_,
-                    self.scaler_.mean_,
-                    self.scaler_.scale_,
+                    self.scaler_.mean_ if self.scaler_ is not None else [],
+                    self.scaler_.scale_ if self.scaler_ is not None else [],
                     strict=True,
                 )
             ],
