@@ -162,11 +162,11 @@ def test_uplift_model_on_the_small_demo(b2b_demo: Project) -> None:
 def test_uplift_ranks_the_planted_persuadables_first(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """Retail demo, 30,000 customers (seed 4): about 10,700 targeted, 20 % control, planted
-    CATE 0.04 on average (bargain hunters and the young most).  Measured when written:
-    Qini 0.0046 against 0.0085 for the planted CATE's own ranking and a 95 % permutation
-    quantile of 0.0023 for random rankings; Spearman 0.32 with the planted CATE; the top
-    decile's mean planted CATE 0.053, the bottom's 0.023."""
+    """Retail demo, 30,000 customers (seed 4): about 9,000 targeted, 20 % control, planted
+    CATE 0.036 on average (bargain hunters and the young most).  Measured: Qini 0.0033
+    against 0.0083 for the planted CATE's own ranking and a 95 % permutation quantile of
+    0.0024 for random rankings; Spearman 0.41 with the planted CATE; the top decile's mean
+    planted CATE 0.067, the bottom's 0.020."""
     from segmint import service
     from segmint.actions._measure import campaign_frame
     from segmint.demo._generator import load_truth
@@ -184,7 +184,7 @@ def test_uplift_ranks_the_planted_persuadables_first(
     assert result.uplift_scores is not None
     s = result.uplift_scores.set_index("customer_id").join(contacts.set_index("customer_id"))
     s = s.join(cate).dropna()
-    assert len(s) > 10_000
+    assert len(s) > 8_000  # 9,043 (fewer are targeted since churn drivers end customers)
     t, y = s.treated.to_numpy(), s.responded.to_numpy()
     rng = np.random.default_rng(0)
     random = [qini_curve(rng.random(len(s)), t, y).coefficient for _ in range(200)]

@@ -26,7 +26,7 @@ from segmint.demo import DemoData, generate, load_truth
 from segmint.demo._arrow import ARROW_TYPES
 from segmint.demo._wallet import SURVEY_COLUMN
 
-N = 3000
+N = 40_000
 Z = 4.0  # tolerance in standard errors
 
 
@@ -176,10 +176,11 @@ def test_keys_are_unique_and_references_resolve(
 
 def test_volumes_per_customer(b2c: DemoData) -> None:
     counts = b2c.truth["counts"]
-    assert 16 <= counts["transactions"] / N <= 24
-    # about 13 a customer (10.3 before web visits and email opens were planted by group)
-    assert 10 <= counts["events"] / N <= 16
-    assert 0.10 <= counts["survey_responses"] / N <= 0.20
+    # about 16 orders a customer (20 before churn drivers could end a customer between
+    # orders), 11 events (13 then), a third answered the survey
+    assert 13 <= counts["transactions"] / N <= 20
+    assert 9 <= counts["events"] / N <= 14
+    assert 0.28 <= counts["survey_responses"] / N <= 0.40
     assert 3.0 <= counts["consents"] / N <= 3.6
 
 
@@ -202,11 +203,14 @@ def test_repeat_purchases_match_the_planted_process(
     assert (x == truth["n_repeat"].to_numpy()).all()
     lam, p, span = truth["lambda_"].to_numpy(), truth["p_"].to_numpy(), truth["T_days"].to_numpy()
     # E[x | lambda, p, T] = (1-p)^k / p * (1 - exp(-lambda p T)), k = 1 with dropout at the
-    # first purchase (MBG/NBD), 0 without (BG/NBD); P(alive) = (1-p)^k exp(-lambda p T)
+    # first purchase (MBG/NBD), 0 without (BG/NBD); P(alive) = (1-p)^k exp(-lambda p T);
+    # for customers without churn drivers (the others may also defect between purchases)
     survive = np.exp(-lam * p * span)
     k_right, k_wrong = (1, 0) if first else (0, 1)
+    plain = ~truth["has_churn_driver"].to_numpy()
+    assert plain.mean() > 0.1
     for group in truth["group"].unique():
-        m = (truth["group"] == group).to_numpy()
+        m = (truth["group"] == group).to_numpy() & plain
         right = (1 - p[m]) ** k_right / p[m] * (1 - survive[m])
         wrong = (1 - p[m]) ** k_wrong / p[m] * (1 - survive[m])
         assert abs(_z(x[m], right)) < Z, group
@@ -218,7 +222,8 @@ def test_repeat_purchases_match_the_planted_process(
 
 def test_customers_alive_at_the_end_buy_at_rate_lambda_times_one_minus_p(b2c: DemoData) -> None:
     # Given alive at the end, the repeat count is Poisson(lambda (1 - p) T): thinning by the
-    # survival probability (1 - p) per purchase.
+    # survival probability (1 - p) per purchase.  Not having defected does not change this:
+    # the drivers' defection day is drawn independently of the purchases.
     truth = _truth(b2c)
     x = _repeat_counts(b2c, truth)
     alive = truth["alive_at_end"].to_numpy()
@@ -271,7 +276,7 @@ def test_planted_bgnbd_draws_follow_their_group_distributions(b2c: DemoData) -> 
     truth = _truth(b2c)
     for group, prm in b2c.truth["bgnbd"].items():
         m = truth["group"] == group
-        lam, p0 = truth.loc[m, "lambda_"], truth.loc[m, "p0_"]
+        lam, p0 = truth.loc[m, "lambda_"], truth.loc[m, "p_"]
         assert abs(lam.mean() - prm["r"] / prm["alpha"]) < Z * lam.std() / np.sqrt(m.sum())
         mean_p = prm["a"] / (prm["a"] + prm["b"])
         assert abs(p0.mean() - mean_p) < Z * p0.std() / np.sqrt(m.sum())
@@ -301,14 +306,24 @@ def test_churn_drivers_are_observable_in_the_tables(b2c: DemoData) -> None:
     low = (sr["nps"] <= 6).reindex(truth.index, fill_value=False)
     assert (low == truth["low_nps"]).all()
 
-    coef = b2c.truth["churn_drivers"]["coefficients"]
-    shift = sum(c * truth[name].astype(float) for name, c in coef.items())
-    assert np.allclose(shift, truth["logit_shift"])
-    p0 = truth["p0_"]
-    assert np.allclose(truth["p_"], 1 / (1 + np.exp(-(np.log(p0 / (1 - p0)) + shift))))
-    # the drivers matter: customers with a driver drop out more often
+    # only customers with a driver defect, and only after signup; whoever defected is gone
+    # for good: no order after the day they left
+    has = truth["has_churn_driver"]
+    drivers = b2c.truth["churn_drivers"]["coefficients"]
+    # a driver at the end means a spell; a spell may also have ended (a late email grant)
+    assert has[(truth[list(drivers)].astype(float) > 0).any(axis=1)].all()
+    defected = truth["defected"]
+    assert not defected[~has].any()
+    assert 0.1 < defected[has].mean() < 0.9
+    assert not (defected & truth["alive_at_end"]).any()
+    left = pd.to_datetime(truth.loc[defected, "dropout_date"])
+    last = tx.groupby("customer_id")["order_date"].max().reindex(left.index)
+    assert (last.dt.normalize() <= left).all()
+    # the drivers matter: customers with a driver leave more often
     dead = ~truth["alive_at_end"]
-    assert dead[truth["low_nps"]].mean() > dead[~truth["low_nps"]].mean()
+    for name in drivers:
+        with_it = truth[name].astype(float) > 0
+        assert dead[with_it].mean() > dead[~has].mean() + 0.05, name
 
 
 # --------------------------------------------------------------------------- survey, campaign

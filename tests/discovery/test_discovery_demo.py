@@ -7,8 +7,8 @@ a group is wide) and in what a retailer sees of them: channel (app / store / web
 favourite categories, device, traffic source, email and web engagement, membership
 (``segmint.demo._scenarios``).  segmint's default settings (k-means on the default
 traits, k chosen by the silhouette among 2..8) find them.  Measured on 6,000 customers
-(seed 4): k = 4, ARI 0.83; a supervised classifier *given* the groups of two thirds of the
-customers, on the same run's traits, reaches 0.93 on the rest (the ceiling of what the
+(seed 4): k = 4, ARI 0.82; a supervised classifier *given* the groups of two thirds of the
+customers, on the same run's traits, reaches 0.91 on the rest (the ceiling of what the
 traits show).  Before the groups were planted in those traits, clusters reached ARI 0.05
 and the supervised ceiling was 0.25.
 """
@@ -99,8 +99,8 @@ def test_clusters_recover_the_planted_groups(demo: tuple) -> None:
     )
     ceiling = adjusted_rand_score(group, supervised)
     print(f"ARI: clusters {found:.3f}, supervised ceiling {ceiling:.3f}")
-    assert found >= 0.8, found  # measured 0.83 (0.83 on 10,000 customers, seed 1)
-    assert ceiling >= found  # measured 0.93
+    assert found >= 0.8, found  # measured 0.82
+    assert ceiling >= found  # measured 0.91
     # each planted group is mostly one cluster, a different one per group
     major = pd.crosstab(group, t["cluster"]).idxmax(axis=1)
     assert major.nunique() == 4
@@ -130,12 +130,12 @@ def test_lca_recovers_the_planted_needs_classes(demo: tuple) -> None:
     resp = t.index.intersection(answers["customer_id"].unique()).intersection(truth.index)
     ari = adjusted_rand_score(truth.loc[resp, "needs_class"], t.loc[resp, "macro_segment"])
     print(f"LCA ARI on {len(resp)} respondents: {ari:.3f}; projection {card['projection']}")
-    assert ari >= 0.8, ari  # measured 0.93
+    assert ari >= 0.8, ari  # measured 0.95 on 2,088 respondents
     # the projection onto the non-respondents: its held-out accuracy is on the card, and
-    # beats always answering the largest class (measured 0.48 against 0.28)
+    # beats always answering the largest class (measured 0.56 against 0.30)
     proj = card["projection"]
     assert proj["accuracy"] > proj["majority_baseline"] + 0.1, proj
     rest = t.index.difference(resp).intersection(truth.index)
     agree = adjusted_rand_score(truth.loc[rest, "needs_class"], t.loc[rest, "macro_segment"])
     print(f"projected macro segments vs planted needs, non-respondents: ARI {agree:.3f}")
-    assert agree > 0.05, agree  # measured 0.18 on the non-respondents (random: 0.00)
+    assert agree > 0.05, agree  # measured 0.21 on the non-respondents (random: 0.00)

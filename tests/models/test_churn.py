@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit, logit, logsumexp, roots_jacobi
+from scipy.special import betaln
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from segmint import service
 from segmint.demo import generate
+from segmint.demo._defection import Onsets, cumulative_hazard
 from segmint.models import (
     ChurnFit,
     TraitClassifier,
@@ -185,107 +186,191 @@ def test_backtest_must_not_overlap_the_training_window(demo: Demo) -> None:
 
 # -- the planted truth -------------------------------------------------------------------------
 def _history(demo: Demo, customers: pd.Index, cut: datetime) -> pd.DataFrame:
-    """(x, t_x, T) in days of each customer's orders before ``cut``."""
+    """(x, t_x) in days of each customer's orders before ``cut``."""
     tx = _orders(demo)
     tx = tx[tx.order_date < cut]
     g = tx.groupby("customer_id").order_date
     first, last, n = g.min(), g.max(), g.size()
-    days = (pd.Timestamp(cut) - EPOCH).days
     return pd.DataFrame(
-        {
-            "x": (n - 1).astype(float),
-            "t_x": (last - first).dt.days.astype(float),
-            "T": days - (first - EPOCH).dt.days.astype(float),
-        }
+        {"x": (n - 1).astype(float), "t_x": (last - first).dt.days.astype(float)}
     ).loc[customers]
 
 
-def truth_churn_probability(demo: Demo, customers: pd.Index, cut: datetime) -> np.ndarray:
+def _days(stamps: pd.Series) -> np.ndarray:
+    return np.asarray((pd.to_datetime(stamps) - EPOCH).dt.total_seconds() / 86_400.0)
+
+
+def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]:
+    """The churn drivers' spells (see ``demo/_defection.py``) known at ``cut``.
+
+    Read from the tables as they stand before the cut: each service ticket, each survey
+    answer with NPS 0-6, each time without email consent (to the grant, if one came before
+    the cut), and offline-only customers from signup (the planted flag).  Spells that
+    start after the cut are unknown; so are tickets and answers inside the horizon.
+    """
+    where = {c: i for i, c in enumerate(customers)}
+    drivers = demo.truth["churn_drivers"]
+    coef, window = drivers["coefficients"], drivers["window_days"]
+    c = pd.Timestamp(cut)
+    eng = demo.project.engine
+    ev = eng.table("events").select("customer_id", "event_type", "event_time").to_pandas()
+    tk = ev[(ev.event_type == "service_ticket") & (ev.event_time < c)]
+    tk = tk[tk.customer_id.isin(where)]
+    spells = [
+        Onsets.lasting(
+            tk.customer_id.map(where).to_numpy(),
+            _days(tk.event_time),
+            coef["service_tickets"],
+            window["service_tickets"],
+        )
+    ]
+    sr = eng.table("survey_responses").select("customer_id", "response_date", "nps").to_pandas()
+    sr = sr[(sr.nps <= 6) & (pd.to_datetime(sr.response_date) < c)]
+    sr = sr[sr.customer_id.isin(where)]
+    spells.append(
+        Onsets.lasting(
+            sr.customer_id.map(where).to_numpy(),
+            _days(sr.response_date),
+            coef["low_nps"],
+            window["low_nps"],
+        )
+    )
+    co = eng.table("consents").to_pandas()
+    co = co[(co.channel == "email") & (co.consent_time < c) & co.customer_id.isin(where)]
+    co = co.sort_values(["customer_id", "consent_time"])
+    co["until"] = co.groupby("customer_id").consent_time.shift(-1)
+    off = co[~co.granted]
+    stop = np.where(off.until.notna(), _days(off.until.fillna(c)), np.inf)
+    spells.append(
+        Onsets(
+            off.customer_id.map(where).to_numpy(),
+            _days(off.consent_time),
+            stop,
+            coef["no_email_consent"],
+        )
+    )
+    offline = next(name for name in coef if name.endswith("_only"))
+    t = demo.customers.loc[customers]
+    only = np.flatnonzero(t[offline].to_numpy())
+    spells.append(Onsets.lasting(only, t.t0_days.to_numpy()[only], coef[offline], None))
+    return spells
+
+
+def truth_churn_probability(
+    demo: Demo, customers: pd.Index, cut: datetime, *, drivers: bool = True, steps: int = 160
+) -> np.ndarray:
     """P(no order in the horizon) given the history and the planted truth.
 
     The demo draws each customer's purchase rate ``lambda ~ Gamma(r, alpha)`` and dropout
-    probability ``p = logistic(logit(p0) + drivers)``, ``p0 ~ Beta(a, b)``, from their
-    latent group; after each repeat order they leave with probability ``p``.  Given the
-    group's parameters and the customer's own driver shift (both planted), the posterior
-    over ``(lambda, p0)`` follows from the orders before the cut-off; ``lambda`` integrates
-    out in closed form and ``p0`` by Gauss-Jacobi quadrature (exact for the Beta weight).
-    This is the best any classifier can do that knows the planted truth but not the
-    customer's individual draws.
+    probability ``p ~ Beta(a, b)`` from their latent group; after each repeat order they
+    leave with probability ``p``; besides, the churn drivers' spells give a defection
+    hazard ``mu(t)`` (survival ``S(t) = exp(-M(t))``).  With ``G(s) = E[lambda^x
+    exp(-lambda s)]`` (closed form over the Gamma), the likelihood of ``x`` repeat orders,
+    the last at ``t_x``, up to ``T`` is
+
+        E[p (1-p)^(x-1)] G(t_x) S(t_x)                       (left after the last order)
+        + E[(1-p)^x] (int_{t_x}^{T} G(d) dS(-d) + S(T) G(T))  (defected in between, or not)
+
+    and the chance of no order up to ``T + horizon`` is the same with ``T + horizon`` in
+    place of ``T``; the probability is their ratio.  The integral is a Stieltjes sum on a
+    fine grid (``M`` is piecewise linear).  This is the best a classifier can do that knows
+    the planted truth and the drivers so far but not the customer's own draws.
     """
     h = _history(demo, customers, cut)
     t = demo.customers.loc[customers]
-    out = np.empty(len(customers))
+    spells = known_spells(demo, customers, cut) if drivers else []
+    n = len(customers)
+    t0, x, tx = t.t0_days.to_numpy(), h.x.to_numpy(), h.t_x.to_numpy()
+    last, now = t0 + tx, float((pd.Timestamp(cut) - EPOCH).days)
+    u = np.linspace(0.0, 1.0, steps)
+    grid = np.concatenate(
+        [last[:, None] + (now - last)[:, None] * u, now + HORIZON * np.tile(u[1:], (n, 1))],
+        axis=1,
+    )
+    at = np.repeat(np.arange(n), grid.shape[1])
+    M = cumulative_hazard(spells, at, grid.ravel()).reshape(grid.shape)
+    S = np.exp(-M)
+    out = np.empty(n)
     for group, params in demo.truth["bgnbd"].items():
         m = (t.group == group).to_numpy()
         if not m.any():
             continue
         r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
-        nodes, weights = roots_jacobi(200, b - 1, a - 1)
-        p = expit(logit((1 + nodes) / 2)[None, :] + t.logit_shift.to_numpy()[m][:, None])
-        x = h.x.to_numpy()[m][:, None]
-        t_x, T = h.t_x.to_numpy()[m][:, None], h["T"].to_numpy()[m][:, None]
-        lw = np.log(weights)[None, :]
-
-        def rate(
-            span: np.ndarray, x: np.ndarray = x, r: float = r, alpha: float = alpha
-        ) -> np.ndarray:
-            return np.asarray(-(r + x) * np.log(alpha + span))
-
-        alive = x * np.log1p(-p) + rate(T) + lw
-        dead = np.where(x > 0, np.log(p) + (x - 1) * np.log1p(-p) + rate(t_x), -np.inf) + lw
-        alive_no_order = x * np.log1p(-p) + rate(T + HORIZON) + lw
-        evidence = logsumexp(np.stack([alive, dead]), axis=(0, 2))
-        out[m] = np.exp(logsumexp(np.stack([alive_no_order, dead]), axis=(0, 2)) - evidence)
+        xm, since = x[m][:, None], grid[m] - t0[m][:, None]
+        # G relative to G(t_x), so that frequent buyers do not underflow
+        G = np.exp(-(r + xm) * (np.log(alpha + since) - np.log(alpha + tx[m][:, None])))
+        mid = (G[:, 1:] + G[:, :-1]) / 2
+        leaving = np.cumsum((S[m][:, :-1] - S[m][:, 1:]) * mid, axis=1)
+        alive = np.exp(betaln(a, b + x[m]) - betaln(a, b))
+        dead = np.where(x[m] > 0, np.exp(betaln(a + 1, b + x[m] - 1) - betaln(a, b)), 0.0)
+        dead = dead * S[m][:, 0]
+        k = steps - 1  # the grid point at the cut
+        evidence = dead + alive * (leaving[:, k - 1] + S[m][:, k] * G[:, k])
+        no_order = dead + alive * (leaving[:, -1] + S[m][:, -1] * G[:, -1])
+        out[m] = no_order / evidence
     return out
 
 
 def test_churn_auc_is_within_0_02_of_the_planted_truth(demo: Demo, fit: ChurnFit) -> None:
-    """Tolerance 0.02 (the issue's): the model does not know the customer's latent group and
-    driver values and must learn from 4,500 customers; the AUC's sampling error on 5,000
-    test customers is about 0.004."""
+    """Tolerance 0.02 (the issue's): the model does not know the customer's latent group,
+    dropout probability and driver spells and must learn from 4,500 customers; the AUC's
+    sampling error on 5,000 test customers is about 0.004."""
     from segmint.models import churn_frame
 
     X1, y1 = churn_frame(demo.project.engine, None, T1, HORIZON)
     truth = truth_churn_probability(demo, X1.index, T1)
     truth_auc = roc_auc_score(y1, truth)
-    assert 0.92 < truth_auc < 0.94  # measured 0.929: the data are as expected
-    assert fit.backtest.auc >= truth_auc - 0.02  # measured 0.916
+    assert 0.92 < truth_auc < 0.96  # measured 0.939: the data are as expected
+    # the drivers carry information the order history does not: measured +0.010
+    without = roc_auc_score(y1, truth_churn_probability(demo, X1.index, T1, drivers=False))
+    assert truth_auc - without > 0.005
+    assert fit.backtest.auc >= truth_auc - 0.02  # measured 0.931
     assert fit.backtest.customers == len(X1)
     assert fit.backtest.events == int(y1.sum())
-    assert fit.backtest.pr_auc > 0.88  # base rate 0.44
-    assert fit.backtest.lift_top_decile > 2.2  # the top decile all churn: 1 / 0.44 = 2.26
+    assert fit.backtest.pr_auc > 0.88  # base rate 0.56
+    # the top decile all churn: 1 / 0.56 = 1.8
+    assert fit.backtest.lift_top_decile > 0.95 / y1.mean()
     worst = max(abs(b.predicted - b.observed) for b in fit.backtest.calibration)
     assert worst < 0.06  # calibrated: each decile's mean probability within 6 points
 
 
-def test_drivers_name_the_planted_drivers(demo: Demo, fit: ChurnFit) -> None:
-    """The planted drivers that move churn given the order history are found.
+@pytest.mark.slow
+def test_drivers_name_the_planted_drivers(tmp_path: Path) -> None:
+    """Every planted driver is named, well above traits with no planted effect.
 
-    The demo moves the dropout probability with service tickets, no email consent, buying
-    only in store and a low NPS.  Given the order history, only tickets and the channel
-    carry measurable information about the next 90 days: the planted-truth classifier
-    itself gains less than 0.005 AUC from all four drivers (asserted below), because a
-    customer who left already shows it in their recency.
+    The demo's drivers (service tickets, no email consent, buying only in store, a low
+    NPS) each add a defection hazard from their start (``demo/_defection.py``), so a
+    customer who still buys but has one is likelier to stop within the horizon.  The
+    traits that show them: ``service_tickets_<w>``, ``consent_email``, ``top_channel`` /
+    ``distinct_channels`` (one channel, the store) and ``nps_last``.  Their importance is
+    a drop in AUC of 0.001-0.007 (the history already says most: recency comes first), so
+    the demo has 40,000 customers: with 10,000 a trait with no planted effect (region,
+    30 levels) reached 0.0016 by chance.  Measured (seed 3): tickets 0.0065 (3rd),
+    distinct channels 0.0019, consent 0.0018, NPS 0.0015; gender, country, region under
+    0.0004.
     """
-    rank = {d.name: i for i, d in enumerate(fit.drivers)}
-    importance = {d.name: d.importance for d in fit.drivers}
+    d = _store(tmp_path / "demo", 40_000, 3)
+    try:
+        fit = fit_churn(
+            d.project.engine, None, train_cutoff=T0, test_cutoff=T1, horizon_days=HORIZON
+        )
+    finally:
+        d.project.close()
+    rank = {x.name: i for i, x in enumerate(fit.drivers)}
+    importance = {x.name: x.importance for x in fit.drivers}
     assert set(list(rank)[:2]) == {"recency_days", "recency_ratio"}  # in either order
     no_effect = max(importance[n] for n in ("gender", "country", "region"))
-    for planted in ("service_tickets", "top_channel"):
-        assert rank[planted] < 12, (planted, rank[planted])
-        assert importance[planted] > no_effect, planted
-
-    from segmint.models import churn_frame
-
-    X1, y1 = churn_frame(demo.project.engine, None, T1, HORIZON)
-    with_drivers = roc_auc_score(y1, truth_churn_probability(demo, X1.index, T1))
-    saved = demo.customers.logit_shift.copy()
-    demo.customers["logit_shift"] = 0.0
-    try:
-        without = roc_auc_score(y1, truth_churn_probability(demo, X1.index, T1))
-    finally:
-        demo.customers["logit_shift"] = saved
-    assert abs(with_drivers - without) < 0.005
+    shown_by = {
+        "service_tickets": ("service_tickets",),
+        "no_email_consent": ("consent_email",),
+        "store_only": ("top_channel", "distinct_channels"),
+        "low_nps": ("nps_last",),
+    }
+    assert set(shown_by) == set(d.truth["churn_drivers"]["coefficients"])
+    for planted, traits in shown_by.items():
+        best = min(traits, key=lambda name: rank[name])
+        assert rank[best] < 12, (planted, best, rank[best])
+        assert importance[best] > max(3 * no_effect, 0.001), (planted, importance[best])
 
 
 def test_scores_carry_probability_and_reasons_in_words(demo: Demo, fit: ChurnFit) -> None:

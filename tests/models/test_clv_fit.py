@@ -8,6 +8,8 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -28,10 +30,11 @@ from segmint.models import (
     window_for,
 )
 
-N = 60_000
+N = 150_000
 #: a fit is within Z standard errors of the planted value; the standard errors come from
 #: the fit's own inverse Hessian at this sample size (per group, customers without churn
-#: drivers: 4,000-9,000 each), and a z-test at 4 fails by chance about once in 16,000
+#: drivers, a fifth of all: 2,300-11,900 each), and a z-test at 4 fails by chance about
+#: once in 16,000
 Z = 4.0
 
 
@@ -55,12 +58,12 @@ def summary(demo: DemoData) -> pd.DataFrame:
 def test_bgnbd_and_gamma_gamma_recover_the_planted_parameters(
     demo: DemoData, summary: pd.DataFrame
 ) -> None:
-    # Churn drivers move each customer's dropout probability away from Beta(a, b) on the
-    # logit scale; customers without any driver (logit_shift == 0) are exactly BG/NBD.
+    # Churn drivers let a customer also defect between purchases; customers without any
+    # driver are exactly BG/NBD.
     truth = demo.customer_truth.to_pandas().set_index("customer_id")
-    s = summary.join(truth[["group", "logit_shift"]])
+    s = summary.join(truth[["group", "has_churn_driver"]])
     for group, planted in demo.truth["bgnbd"].items():
-        g = s[(s["group"] == group) & (s["logit_shift"] == 0)]
+        g = s[(s["group"] == group) & ~s["has_churn_driver"]]
         X = g[["x", "t_x_days", "T_days"]].to_numpy(float)
         fit = BGNBD().fit(X)
         assert fit.converged_, group
@@ -88,8 +91,10 @@ def test_compressed_fit_equals_the_uncompressed_fit(summary: pd.DataFrame) -> No
         full = clone(model).fit(X)
         comp = clone(model).fit(rows, sample_weight=weights)
         assert comp.log_likelihood_ == pytest.approx(full.log_likelihood_, rel=1e-10)
+        # the same optimum; where the likelihood is flat (BG/NBD's b near 15, weakly
+        # identified) the optimiser's stopping point differs by about 1e-6
         for k, v in full.params_.items():
-            assert comp.params_[k] == pytest.approx(v, rel=1e-6), k
+            assert comp.params_[k] == pytest.approx(v, rel=1e-5), k
 
 
 def test_engine_compression_matches_the_per_customer_summary(demo: DemoData) -> None:
@@ -246,8 +251,15 @@ def test_estimator_contract() -> None:
 
 
 def test_fit_clv_produces_validation_cards_and_values(demo: DemoData, tmp_path: Path) -> None:
+    # the customers drawn from BG/NBD exactly: no churn driver (the others may also
+    # defect between purchases, which BG/NBD does not know: with them the forecast of the
+    # holdout year was 15 % too high)
+    truth = demo.customer_truth.to_pandas()
+    plain = pa.array(truth.loc[~truth["has_churn_driver"], "customer_id"])
+    rows = demo.tables["transactions"]
+    rows = rows.filter(pc.is_in(rows["customer_id"], value_set=plain)).slice(0, 300_000)
     con = ibis.duckdb.connect()
-    tx = con.create_table("transactions", demo.tables["transactions"].slice(0, 300_000))
+    tx = con.create_table("transactions", rows)
     result = fit_clv(
         tx,
         customer="customer_id",
@@ -261,7 +273,7 @@ def test_fit_clv_produces_validation_cards_and_values(demo: DemoData, tmp_path: 
     assert v.holdout_length == 365
     assert [g.label for g in v.groups][-1] == "7+"
     assert sum(g.customers for g in v.groups) == v.customers == result.data.n_customers
-    # the model forecasts the holdout well on data it was drawn from (drivers aside)
+    # the model forecasts the holdout well on data it was drawn from
     assert abs(v.relative_error) < 0.1
     card = result.cards[0]
     assert card.model == "BG/NBD"

@@ -456,6 +456,7 @@ def expected_base(
             top_spend / monetary if top_spend is not None and monetary != 0 else None
         )
         r["top_channel"], _ = _top(mine, "channel", spend=True)
+        r["distinct_channels"] = mine["channel"].dropna().nunique()
         e = ev[ev["person"] == person]
         names = {
             "email_sends": "email_send",

@@ -87,6 +87,18 @@ class Consents:
         flipped = self.change[:, c] & (self.change_day[:, c] <= day)
         return self.granted0[:, c] ^ flipped
 
+    def without(self, channel: str, t0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Spells without consent on ``channel``: (customer, from day, to day; inf: for good).
+
+        From signup until a late grant, or from a withdrawal on.
+        """
+        c = CONSENT_CHANNELS.index(channel)
+        granted, change, day = self.granted0[:, c], self.change[:, c], self.change_day[:, c]
+        who = np.flatnonzero(~granted | change)
+        start = np.where(granted[who], day[who], t0[who])
+        stop = np.where(~granted[who] & change[who], day[who], np.inf)
+        return who, start, stop
+
 
 def consents(rng: np.random.Generator, base: Base) -> Consents:
     n = base.n
@@ -126,6 +138,7 @@ class Survey:
     needs_class: np.ndarray
     responded: np.ndarray
     nps: np.ndarray  # -1 where not responded
+    day: np.ndarray  # day of the response (days since history start), nan where none
     table: pa.Table
 
     @property
@@ -154,7 +167,11 @@ def survey(rng: np.random.Generator, base: Base) -> Survey:
     for item in NEEDS_ITEMS:
         table = np.array([probs[cls][item] for cls in NEEDS_CLASSES])
         columns[item] = pa.array(1 + ax.categorical_by(rng, table, needs_class[who]))
-    return Survey(needs_class, responded, nps, ax.entity_table("survey_responses", columns, m))
+    answered = np.full(base.n, np.nan)
+    answered[who] = day
+    return Survey(
+        needs_class, responded, nps, answered, ax.entity_table("survey_responses", columns, m)
+    )
 
 
 @dataclass
@@ -222,11 +239,14 @@ def web_and_tickets(
     base: Base,
     parts: EventParts,
     active_until: np.ndarray,
-    tickets: np.ndarray,
+    tickets: tuple[np.ndarray, np.ndarray],
     device_probs: np.ndarray,
     device_key: np.ndarray,
 ) -> None:
-    """Web visits with their page views until some weeks after a customer leaves; tickets."""
+    """Web visits with their page views until some weeks after a customer leaves; tickets.
+
+    ``tickets``: (customer, day) of each service ticket, drawn with the churn drivers.
+    """
     sc = base.scenario
     stop = np.minimum(base.t_end, active_until + 60.0)
     visits = rng.poisson(base.param("web_visits_per_year") / 365.0 * (stop - base.t0))
@@ -252,9 +272,7 @@ def web_and_tickets(
         cust[owner], day[owner] + step, "page_view", source=src[owner], device=dev[owner], url=url
     )
 
-    tstop = np.minimum(base.t_end, active_until + 30.0)
-    tcust = ax.segment_ids(tickets)
-    tday = base.uniform_time(rng, base.t0[tcust], tstop[tcust])
+    tcust, tday = tickets
     chan = ax.categorical(rng, np.array([0.5, 0.35, 0.15]), len(tcust))
     parts.add(tcust, tday, "service_ticket", channel=chan)
 

@@ -25,7 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segmint.demo import _accounts, _b2b, _campaign, _engagement, _people, _purchases, _wallet
+from segmint.demo import (
+    _accounts,
+    _b2b,
+    _campaign,
+    _defection,
+    _engagement,
+    _people,
+    _purchases,
+    _wallet,
+)
 from segmint.demo import _arrow as ax
 from segmint.demo import _names as nm
 from segmint.demo._params import NEEDS_CLASSES, Scenario
@@ -65,6 +74,7 @@ _STREAMS = (
     "accounts",
     "wallet",
     "deal_contacts",
+    "defection",  # appended: the streams before keep their seeds
 )
 _DEVICE_BY_AGE = (
     (0.15, 0.80, 0.05),
@@ -208,17 +218,45 @@ def generate(
     survey = _engagement.survey(rng("survey"), base)
     r = rng("drivers")
     offline_only = r.random(n) < base.param("offline_only")
-    tickets = r.poisson(base.param("tickets_per_year") / 365.0 * (T_END - t0))
+    ticket_count = r.poisson(base.param("tickets_per_year") / 365.0 * (T_END - t0))
+    ticket_owner = ax.segment_ids(ticket_count)
+    ticket_day = base.uniform_time(r, t0[ticket_owner], np.full(len(ticket_owner), T_END))
     offline_name = f"{sc.offline_channel}_only"
+    # each driver's starts: the churn hazard it adds begins there (see _defection.py)
+    low = np.flatnonzero(survey.low_nps)
+    offline = np.flatnonzero(offline_only)
+    starts = {
+        "service_tickets": (ticket_owner, ticket_day),
+        offline_name: (offline, t0[offline]),
+        "low_nps": (low, survey.day[low]),
+    }
+    onsets = [
+        # no email consent: while it lasts (until a late grant), whatever the window
+        _defection.Onsets(*consents.without("email", t0), coef)
+        if name == "no_email_consent"
+        else _defection.Onsets.lasting(*starts[name], coef, window)
+        for name, coef, window in sc.churn_drivers
+    ]
+    defection = _defection.defection_days(rng("defection"), n, onsets)
+    # who ever had a spell (also a ticket filed after leaving, a late email grant): the
+    # others are exactly BG/NBD
+    exposed = np.zeros(n, dtype=bool)
+    for o in onsets:
+        exposed[o.customer] = True
+    latents = _purchases.draw_latents(rng("latents"), sc, group)
+    purchases = _purchases.simulate(
+        rng("purchases"), latents, t0, T_END, dropout_at_first_purchase, defection
+    )
+    # no tickets from a customer a month after they left
+    active_until = np.where(purchases.alive, T_END, purchases.dropout_day)
+    kept = ticket_day < np.minimum(T_END, active_until[ticket_owner] + 30.0)
+    ticket_owner, ticket_day = ticket_owner[kept], ticket_day[kept]
     drivers: dict[str, np.ndarray] = {
-        "service_tickets": tickets,
+        "service_tickets": np.bincount(ticket_owner, minlength=n),
         "no_email_consent": ~consents.final("email"),
         offline_name: offline_only,
         "low_nps": survey.low_nps,
     }
-    shift = sum(coef * drivers[name].astype(float) for name, coef in sc.churn_coefficients)
-    latents = _purchases.draw_latents(rng("latents"), sc, group, np.asarray(shift))
-    purchases = _purchases.simulate(rng("purchases"), latents, t0, T_END, dropout_at_first_purchase)
     lap("purchases")
 
     r = rng("shopping")
@@ -285,8 +323,9 @@ def generate(
         devices,
         device_key,
     )
-    active_until = np.where(purchases.alive, T_END, purchases.dropout_day)
-    _engagement.web_and_tickets(rng("web"), base, parts, active_until, tickets, devices, device_key)
+    _engagement.web_and_tickets(
+        rng("web"), base, parts, active_until, (ticket_owner, ticket_day), devices, device_key
+    )
     tables["events"] = _engagement.events_table(base, parts, [*nl_ids, _campaign.CAMPAIGN_ID])
     lap("events")
 
@@ -343,7 +382,7 @@ def generate(
         t0,
         purchases,
         drivers,
-        shift,
+        exposed,
         camp,
         favourite,
     )
@@ -459,15 +498,22 @@ def _truth(
             "description": "first purchase at signup; repeat purchases Poisson(lambda) per "
             "day while alive; after each purchase"
             + (" (including the first)" if dropout_at_first else " except the first")
-            + " the customer drops out with probability p; "
-            "spend per order Gamma(shape p_gg, rate nu)",
-            "p_given_drivers": "p = logistic(logit(p0) + sum(coefficient * driver)), "
-            "p0 ~ Beta(a, b)",
+            + " the customer drops out with probability p ~ Beta(a, b); besides, a customer "
+            "with churn drivers defects at an exponential time after signup (see "
+            "churn_drivers); spend per order Gamma(shape p_gg, rate nu)",
+            "defection": "besides, each churn driver adds its coefficient to a yearly "
+            "hazard of defecting from its start (a ticket, a low-NPS answer, the email "
+            "consent withdrawal, signup for offline-only customers) for window_days or for "
+            "good; no purchase after the defection day; customer_truth.defected says who "
+            "left that way, has_churn_driver who ever had a spell (also without email "
+            "consent until a late grant, or a ticket drawn after leaving; the others are "
+            "exactly BG/NBD)",
         },
         **sc.truth(),
     }
     truth["churn_drivers"]["definitions"] = {
-        "service_tickets": "number of service_ticket events of the customer",
+        "service_tickets": "number of service_ticket events of the customer (a customer "
+        "files none later than 30 days after leaving)",
         "no_email_consent": "the customer's latest email consent is granted = false",
         offline_name: f"every order of the customer has channel {sc.offline_channel!r} "
         "(customers not in this group place their first order elsewhere)",
@@ -503,18 +549,16 @@ def _customer_truth(
     t0: np.ndarray,
     purchases: _purchases.Purchases,
     drivers: dict[str, np.ndarray],
-    shift: np.ndarray | float,
+    exposed: np.ndarray,
     camp: _campaign.Campaign,
     favourite: np.ndarray,
 ) -> pa.Table:
-    n = len(t0)
     cols: dict[str, pa.Array] = {
         "customer_id": ids,
         "group": ax.take([g.name for g in sc.groups], group),
         sc.band_name: ax.take(sc.bands, band),
         "needs_class": ax.take(list(NEEDS_CLASSES), needs_class),
         "lambda_": pa.array(latents.lam),
-        "p0_": pa.array(latents.p0),
         "p_": pa.array(latents.p),
         "nu_": pa.array(latents.nu),
         "p_gg": pa.array(latents.p_gg),
@@ -531,7 +575,8 @@ def _customer_truth(
     }
     for name, values in drivers.items():
         cols[name] = pa.array(values.astype(np.int64) if values.dtype != bool else values)
-    cols["logit_shift"] = pa.array(np.broadcast_to(np.asarray(shift, dtype=float), (n,)))
+    cols["has_churn_driver"] = pa.array(exposed)
+    cols["defected"] = pa.array(purchases.defected)
     cols["campaign_targeted"] = pa.array(camp.targeted)
     cols["campaign_treated"] = pa.array(camp.treated)
     cols["campaign_baseline"] = pa.array(camp.baseline, mask=~camp.targeted)

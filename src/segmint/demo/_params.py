@@ -3,10 +3,10 @@
 Two scenarios, a Nordic retailer (B2C) and a wholesaler selling to companies (B2B),
 share one structure.  Customers belong to latent *groups* with their own BG/NBD
 purchase process (time unit: days), Gamma-Gamma spend, channel and category
-preferences, engagement, NPS and campaign response; the dropout probability is moved
-on the logit scale by observable *churn drivers*.  Survey answers come from latent
-*needs classes* with item-response tables.  ``truth()`` of a scenario is the JSON that
-models are checked against.
+preferences, engagement, NPS and campaign response; observable *churn drivers* add a
+hazard of defecting at any time (per year, for a while after each driver starts).
+Survey answers come from latent *needs classes* with item-response tables.  ``truth()``
+of a scenario is the JSON that models are checked against.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Group:
     name: str
     r: float  # BG/NBD: purchase rate lambda ~ Gamma(shape r, rate alpha), per day
     alpha: float
-    a: float  # BG/NBD: dropout probability p ~ Beta(a, b) (before churn drivers)
+    a: float  # BG/NBD: dropout probability p ~ Beta(a, b) (churn drivers add defection)
     b: float
     p: float  # Gamma-Gamma: spend ~ Gamma(shape p, rate nu), nu ~ Gamma(shape q, rate gamma)
     q: float
@@ -106,7 +106,8 @@ class Scenario:
     favourite_weight: float  # share of a customer's orders in their favourite category
     channels: tuple[str, ...]
     offline_channel: str
-    churn_coefficients: tuple[tuple[str, float], ...]
+    #: (driver, yearly defection hazard it adds, days it lasts from its start; None: for good)
+    churn_drivers: tuple[tuple[str, float, float | None], ...]
     currency: str
     survey_share: float
     subscription_products: tuple[tuple[str, float], ...]
@@ -128,8 +129,10 @@ class Scenario:
                 },
             },
             "churn_drivers": {
-                "scale": "logit of the dropout probability p",
-                "coefficients": dict(self.churn_coefficients),
+                "scale": "yearly defection hazard a driver adds from its start, for "
+                "window_days (null: for good)",
+                "coefficients": {name: c for name, c, _ in self.churn_drivers},
+                "window_days": {name: w for name, _, w in self.churn_drivers},
             },
             "categories": {
                 "names": list(self.categories),

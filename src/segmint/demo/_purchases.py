@@ -1,19 +1,25 @@
-"""Purchases drawn exactly from BG/NBD (or MBG/NBD) with Gamma-Gamma spend, vectorised.
+"""Purchases drawn from BG/NBD (or MBG/NBD) with Gamma-Gamma spend, vectorised.
 
 Per customer: ``lambda ~ Gamma(r, rate alpha)`` (purchases per day while alive),
-``p0 ~ Beta(a, b)``, ``p = logistic(logit(p0) + drivers)`` and ``nu ~ Gamma(q, rate
-gamma)``.  The first purchase is at signup ``t0``; repeat purchases follow a Poisson
-process with rate lambda on ``(t0, end]``; after each purchase (by default including
-the first, as in MBG/NBD) the customer drops out for good with probability ``p``.
+``p ~ Beta(a, b)`` and ``nu ~ Gamma(q, rate gamma)``.  The first purchase is at signup
+``t0``; repeat purchases follow a Poisson process with rate lambda on ``(t0, end]``; after
+each purchase (by default including the first, as in MBG/NBD) the customer drops out for
+good with probability ``p``.  Churn drivers (service tickets, no email consent, ...) add a
+second way out: the customer defects on a day ``D`` drawn from the hazard the drivers
+switch on (``_defection.py``; never without drivers, so such a customer is exactly
+BG/NBD).  Unlike BG/NBD's dropout, which only happens at a purchase and so shows in the
+recency, a defection can come at any time: a customer who still buys today but just had
+a bad experience is likelier to stop within the next months, which is what a churn model
+can learn from the drivers.
 
-Simulated without a loop over customers: with ``N ~ Poisson(lambda T)`` purchases the
-process would make in the window and ``G`` the number of purchases survived before
-dropping out (geometric), the customer makes ``x = min(N, G)`` repeat purchases at the
-first ``x`` order statistics of ``N`` uniforms on ``(t0, end]``.  Those come from
-exponential spacings: ``U_(k) = S_k / (S_x + R)`` with ``S`` the running sum of ``x``
-standard exponentials and ``R ~ Gamma(N - x + 1)`` the rest of the sum, so only ``x``
-draws per customer are needed however large ``N`` is.  Spend per order is
-``Gamma(p_gg, rate nu)``.
+Simulated without a loop over customers: the process runs on ``(t0, t0 + min(D, end -
+t0)]``.  With ``N ~ Poisson(lambda * span)`` purchases it would make there and ``G`` the
+number of purchases survived before dropping out (geometric), the customer makes ``x =
+min(N, G)`` repeat purchases at the first ``x`` order statistics of ``N`` uniforms on the
+span.  Those come from exponential spacings: ``U_(k) = S_k / (S_x + R)`` with ``S`` the
+running sum of ``x`` standard exponentials and ``R ~ Gamma(N - x + 1)`` the rest of the
+sum, so only ``x`` draws per customer are needed however large ``N`` is.  Spend per order
+is ``Gamma(p_gg, rate nu)``.
 """
 
 from __future__ import annotations
@@ -32,15 +38,12 @@ class Latents:
     """Per-customer draws of the purchase and spend processes."""
 
     lam: np.ndarray
-    p0: np.ndarray
     p: np.ndarray
     nu: np.ndarray
     p_gg: np.ndarray
 
 
-def draw_latents(
-    rng: np.random.Generator, scenario: Scenario, group: np.ndarray, logit_shift: np.ndarray
-) -> Latents:
+def draw_latents(rng: np.random.Generator, scenario: Scenario, group: np.ndarray) -> Latents:
     """Draw lambda, p and nu per customer from its group's distributions."""
     gs = scenario.groups
     r = np.array([g.r for g in gs])[group]
@@ -50,11 +53,10 @@ def draw_latents(
     q = np.array([g.q for g in gs])[group]
     gamma = np.array([g.gamma for g in gs])[group]
     lam = rng.gamma(r, 1.0 / alpha)
-    p0 = np.clip(rng.beta(a, b), 1e-9, 1 - 1e-9)
-    p = 1.0 / (1.0 + np.exp(-(np.log(p0 / (1 - p0)) + logit_shift)))
+    p = np.clip(rng.beta(a, b), 1e-9, 1 - 1e-9)
     nu = rng.gamma(q, 1.0 / gamma)
     p_gg = np.array([g.p for g in gs])[group]
-    return Latents(lam, p0, p, nu, p_gg)
+    return Latents(lam, p, nu, p_gg)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Purchases:
 
     repeat: np.ndarray  # x: repeat purchases in the window
     alive: np.ndarray  # still alive at the end of the window
-    dropout_day: np.ndarray  # day of the purchase after which the customer left (nan: alive)
+    dropout_day: np.ndarray  # day the customer left: after a purchase or at defection (nan: alive)
+    defected: np.ndarray  # left by defection (not after a purchase)
     last_day: np.ndarray  # day of the last purchase
     customer: np.ndarray  # per order: customer index
     day: np.ndarray  # per order: float days since history start
@@ -76,6 +79,7 @@ class Purchases:
             self.repeat,
             self.alive,
             self.dropout_day,
+            self.defected,
             self.last_day,
             empty.astype(np.int64),
             empty,
@@ -89,14 +93,23 @@ def simulate(
     t0: np.ndarray,
     t_end: float,
     dropout_at_first_purchase: bool,
+    defection: np.ndarray,
 ) -> Purchases:
-    """Simulate every customer's orders in ``[t0, t_end)`` (days)."""
+    """Simulate every customer's orders in ``[t0, t_end)`` (days).
+
+    ``defection``: the day each customer defects (``inf``: never; see ``_defection.py``).
+    """
     n = len(t0)
-    span = t_end - t0
+    window = t_end - t0
+    defection = np.maximum(defection - t0, 0.0)  # days after signup
+    defected = defection < window
+    span = np.minimum(window, defection)
     potential = rng.poisson(latents.lam * span)
     survived = rng.geometric(latents.p) - (1 if dropout_at_first_purchase else 0)
     repeat = np.minimum(potential, survived)
-    alive = survived > potential
+    dropped = survived <= potential  # left after the last purchase
+    defected &= ~dropped
+    alive = ~dropped & ~defected
 
     gaps = rng.standard_exponential(int(repeat.sum()))
     running = ax.segment_cumsum(gaps, repeat)
@@ -119,10 +132,10 @@ def simulate(
     day = np.minimum(day, t_end - 1.0 / 86_400)
 
     last_day = day[first + repeat]
-    dropout_day = np.where(alive, np.nan, last_day)
+    dropout_day = np.where(dropped, last_day, np.where(defected, t0 + span, np.nan))
     spend = rng.gamma(latents.p_gg[customer]) / latents.nu[customer]
     amount = np.maximum(np.round(spend, 2), 0.01)
-    return Purchases(repeat, alive, dropout_day, last_day, customer, day, amount)
+    return Purchases(repeat, alive, dropout_day, defected, last_day, customer, day, amount)
 
 
 @dataclass(frozen=True)

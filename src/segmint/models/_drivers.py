@@ -53,6 +53,7 @@ _LABELS: dict[str, str] = {
     "top_device": "mostly on",
     "top_source": "comes mostly from",
     "distinct_categories": "categories bought",
+    "distinct_channels": "channels ordered in",
     "avg_order_value": "average order",
     "subscription_monthly_amount": "subscription per month",
     "spend_share_top_category": "share of spend in the top category",

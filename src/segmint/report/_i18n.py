@@ -304,6 +304,9 @@ _TRAITS: dict[str, tuple[str, str, str, str]] = {
     "distinct_categories": (
         "Categories bought", "Kategorier købt", "Kategorier köpta", "Kategorier kjøpt",
     ),
+    "distinct_channels": (
+        "Channels ordered in", "Kanaler handlet i", "Kanaler handlat i", "Kanaler handlet i",
+    ),
     "spend_share_top_category": (
         "Share of spend in top category", "Andel af køb i topkategorien",
         "Andel av köpen i toppkategorin", "Andel av kjøpene i toppkategorien",

@@ -198,7 +198,14 @@ def _ranked(table: str, t: ir.Table, *, one_line: bool) -> list[ir.Table]:
                 one_line=one_line,
                 distinct="distinct_categories",
             ),
-            top_value(t, "channel", "top_channel", spend=True, one_line=one_line),
+            top_value(
+                t,
+                "channel",
+                "top_channel",
+                spend=True,
+                one_line=one_line,
+                distinct="distinct_channels",
+            ),
         ]
     if table == "events":
         return [

@@ -101,6 +101,8 @@ BUILTIN_TRAITS: tuple[BuiltinTrait, ...] = (
        "Share (0-1) of monetary spent in top_category; null when monetary is 0"),
     _t("top_channel", "string", "transactions",
        "Channel of the most orders; ties: higher spend, then name A-Z"),
+    _t("distinct_channels", "integer", "transactions",
+       "Number of distinct (non-empty) channels ordered in (1: single-channel)", "0"),
     # -- engagement -----------------------------------------------------------------------
     _t("email_sends_<w>", "integer", "events", "email_send events in the window <w>", "0"),
     _t("email_opens_<w>", "integer", "events", "email_open events in the window <w>", "0"),
