@@ -498,9 +498,9 @@ def _truth(
             "description": "first purchase at signup; repeat purchases Poisson(lambda) per "
             "day while alive; after each purchase"
             + (" (including the first)" if dropout_at_first else " except the first")
-            + " the customer drops out with probability p ~ Beta(a, b); besides, a customer "
-            "with churn drivers defects at an exponential time after signup (see "
-            "churn_drivers); spend per order Gamma(shape p_gg, rate nu)",
+            + " the customer drops out with probability p ~ Beta(a, b); a customer with "
+            "churn drivers may also defect between purchases (see defection); spend per "
+            "order Gamma(shape p_gg, rate nu)",
             "defection": "besides, each churn driver adds its coefficient to a yearly "
             "hazard of defecting from its start (a ticket, a low-NPS answer, the email "
             "consent withdrawal, signup for offline-only customers) for window_days or for "
