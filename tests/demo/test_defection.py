@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segmint.demo._defection import Onsets, cumulative_hazard, defection_days
+from segmint.demo._defection import Spells, cumulative_hazard, defection_days
 
 Z = 4.0
 
@@ -12,11 +12,11 @@ Z = 4.0
 def test_the_day_is_where_the_cumulative_hazard_reaches_the_exponential_draw() -> None:
     rng = np.random.default_rng(1)
     n = 20_000
-    tickets = Onsets.lasting(rng.integers(0, n, 15_000), rng.uniform(0, 1500, 15_000), 3.0, 90.0)
+    tickets = Spells.lasting(rng.integers(0, n, 15_000), rng.uniform(0, 1500, 15_000), 3.0, 90.0)
     some = np.arange(0, n, 3)
     start = rng.uniform(0, 1500, len(some))
     stop = np.where(rng.random(len(some)) < 0.5, start + rng.uniform(0, 400, len(some)), np.inf)
-    spells = [tickets, Onsets(some, start, stop, 0.7)]
+    spells = [tickets, Spells(some, start, stop, 0.7)]
     got = defection_days(np.random.default_rng(5), n, spells)
     e = np.random.default_rng(5).standard_exponential(n)  # the draws the function made
     found = np.isfinite(got)
@@ -35,7 +35,7 @@ def test_the_day_is_where_the_cumulative_hazard_reaches_the_exponential_draw() -
 
 
 def test_no_spells_no_defection() -> None:
-    none = Onsets.lasting(np.zeros(0, np.int64), np.zeros(0), 1.0, None)
+    none = Spells.lasting(np.zeros(0, np.int64), np.zeros(0), 1.0, None)
     assert np.isinf(defection_days(np.random.default_rng(0), 5, [])).all()
     assert np.isinf(defection_days(np.random.default_rng(0), 5, [none])).all()
 
@@ -43,7 +43,7 @@ def test_no_spells_no_defection() -> None:
 def test_a_spell_for_good_gives_an_exponential_time() -> None:
     """From day 100 on, 0.5 a year: the wait is exponential with mean 730 days."""
     n = 40_000
-    spells = [Onsets.lasting(np.arange(n), np.full(n, 100.0), 0.5, None)]
+    spells = [Spells.lasting(np.arange(n), np.full(n, 100.0), 0.5, None)]
     wait = defection_days(np.random.default_rng(2), n, spells) - 100.0
     assert abs(wait.mean() - 730.0) < Z * 730.0 / np.sqrt(n)
     assert abs((wait > 365.0).mean() - np.exp(-0.5)) < Z * 0.5 / np.sqrt(n)
@@ -55,7 +55,15 @@ def test_a_window_caps_the_chance_of_leaving() -> None:
     who = np.r_[np.arange(n), np.arange(n)]
     day = np.r_[np.full(n, 10.0), np.full(n, 50.0)]
     left = np.isfinite(
-        defection_days(np.random.default_rng(3), n, [Onsets.lasting(who, day, 3.0, 90.0)])
+        defection_days(np.random.default_rng(3), n, [Spells.lasting(who, day, 3.0, 90.0)])
     )
     p = 1 - np.exp(-3.0 * 180 / 365)
     assert abs(left.mean() - p) < Z * np.sqrt(p * (1 - p) / n)
+
+
+def test_a_spell_ends_at_its_window_or_when_the_driver_stops() -> None:
+    s = Spells.lasting(
+        np.arange(3), np.array([0.0, 10.0, 20.0]), 1.0, 90.0, until=np.array([50.0, np.inf, 200.0])
+    )
+    assert s.stop.tolist() == [50.0, 100.0, 110.0]
+    assert Spells.lasting(np.arange(1), np.array([5.0]), 1.0, None).stop.tolist() == [np.inf]

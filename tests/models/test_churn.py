@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 
 from segmint import service
 from segmint.demo import generate
-from segmint.demo._defection import Onsets, cumulative_hazard
+from segmint.demo._defection import Spells, cumulative_hazard
 from segmint.models import (
     ChurnFit,
     TraitClassifier,
@@ -200,7 +200,7 @@ def _days(stamps: pd.Series) -> np.ndarray:
     return np.asarray((pd.to_datetime(stamps) - EPOCH).dt.total_seconds() / 86_400.0)
 
 
-def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]:
+def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Spells]:
     """The churn drivers' spells (see ``demo/_defection.py``) known at ``cut``.
 
     Read from the tables as they stand before the cut: each service ticket, each survey
@@ -217,7 +217,7 @@ def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]
     tk = ev[(ev.event_type == "service_ticket") & (ev.event_time < c)]
     tk = tk[tk.customer_id.isin(where)]
     spells = [
-        Onsets.lasting(
+        Spells.lasting(
             tk.customer_id.map(where).to_numpy(),
             _days(tk.event_time),
             coef["service_tickets"],
@@ -228,7 +228,7 @@ def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]
     sr = sr[(sr.nps <= 6) & (pd.to_datetime(sr.response_date) < c)]
     sr = sr[sr.customer_id.isin(where)]
     spells.append(
-        Onsets.lasting(
+        Spells.lasting(
             sr.customer_id.map(where).to_numpy(),
             _days(sr.response_date),
             coef["low_nps"],
@@ -242,7 +242,7 @@ def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]
     off = co[~co.granted]
     stop = np.where(off.until.notna(), _days(off.until.fillna(c)), np.inf)
     spells.append(
-        Onsets(
+        Spells(
             off.customer_id.map(where).to_numpy(),
             _days(off.consent_time),
             stop,
@@ -252,7 +252,7 @@ def known_spells(demo: Demo, customers: pd.Index, cut: datetime) -> list[Onsets]
     offline = next(name for name in coef if name.endswith("_only"))
     t = demo.customers.loc[customers]
     only = np.flatnonzero(t[offline].to_numpy())
-    spells.append(Onsets.lasting(only, t.t0_days.to_numpy()[only], coef[offline], None))
+    spells.append(Spells.lasting(only, t.t0_days.to_numpy()[only], coef[offline], None))
     return spells
 
 

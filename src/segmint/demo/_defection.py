@@ -26,7 +26,7 @@ _DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
-class Onsets:
+class Spells:
     """One driver's spells: who, from which day to which, adding how much yearly hazard."""
 
     customer: np.ndarray  # customer index per spell (a customer may have several)
@@ -36,17 +36,25 @@ class Onsets:
 
     @classmethod
     def lasting(
-        cls, customer: np.ndarray, day: np.ndarray, coefficient: float, window: float | None
-    ) -> Onsets:
-        """Spells of ``window`` days from each start (None: for good)."""
-        stop = np.full(len(day), np.inf) if window is None else day + window
+        cls,
+        customer: np.ndarray,
+        day: np.ndarray,
+        coefficient: float,
+        window: float | None,
+        until: np.ndarray | None = None,
+    ) -> Spells:
+        """Spells of ``window`` days from each start (None: for good), each ended earlier
+        by ``until`` where given (the driver itself stopped)."""
+        stop = np.full(len(day), np.inf) if until is None else np.asarray(until, dtype=float)
+        if window is not None:
+            stop = np.minimum(stop, day + window)
         return cls(customer, day, stop, coefficient)
 
 
-def cumulative_hazard(onsets: list[Onsets], customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+def cumulative_hazard(spells: list[Spells], customer: np.ndarray, day: np.ndarray) -> np.ndarray:
     """``M(day)`` of each ``customer``: expected defections by ``day`` (no unit)."""
     out = np.zeros(len(day))
-    for o in onsets:
+    for o in spells:
         if not len(o.customer):
             continue
         order = np.argsort(o.customer, kind="stable")
@@ -66,7 +74,7 @@ def cumulative_hazard(onsets: list[Onsets], customer: np.ndarray, day: np.ndarra
     return out
 
 
-def defection_days(rng: np.random.Generator, n: int, onsets: list[Onsets]) -> np.ndarray:
+def defection_days(rng: np.random.Generator, n: int, spells: list[Spells]) -> np.ndarray:
     """Day each of ``n`` customers defects (``inf``: never), drawn from the drivers' hazard.
 
     The hazard's slope changes at every start (``+coefficient``) and spell end
@@ -75,7 +83,7 @@ def defection_days(rng: np.random.Generator, n: int, onsets: list[Onsets]) -> np
     """
     e = rng.standard_exponential(n)
     cust_parts, day_parts, slope_parts = [], [], []
-    for o in onsets:
+    for o in spells:
         rate = o.coefficient / _DAYS_PER_YEAR
         cust_parts.append(o.customer)
         day_parts.append(o.day)

@@ -222,26 +222,26 @@ def generate(
     ticket_owner = ax.segment_ids(ticket_count)
     ticket_day = base.uniform_time(r, t0[ticket_owner], np.full(len(ticket_owner), T_END))
     offline_name = f"{sc.offline_channel}_only"
-    # each driver's starts: the churn hazard it adds begins there (see _defection.py)
+    # each driver's spells: the churn hazard it adds from its start (see _defection.py),
+    # until the scenario's window ends it or the driver itself does (a late email grant)
     low = np.flatnonzero(survey.low_nps)
     offline = np.flatnonzero(offline_only)
+    no_consent, since, until = consents.without("email", t0)
     starts = {
-        "service_tickets": (ticket_owner, ticket_day),
-        offline_name: (offline, t0[offline]),
-        "low_nps": (low, survey.day[low]),
+        "service_tickets": (ticket_owner, ticket_day, None),
+        "no_email_consent": (no_consent, since, until),
+        offline_name: (offline, t0[offline], None),
+        "low_nps": (low, survey.day[low], None),
     }
-    onsets = [
-        # no email consent: while it lasts (until a late grant), whatever the window
-        _defection.Onsets(*consents.without("email", t0), coef)
-        if name == "no_email_consent"
-        else _defection.Onsets.lasting(*starts[name], coef, window)
-        for name, coef, window in sc.churn_drivers
-    ]
-    defection = _defection.defection_days(rng("defection"), n, onsets)
+    spells = []
+    for name, coef, window in sc.churn_drivers:
+        who, day, stop = starts[name]
+        spells.append(_defection.Spells.lasting(who, day, coef, window, until=stop))
+    defection = _defection.defection_days(rng("defection"), n, spells)
     # who ever had a spell (also a ticket filed after leaving, a late email grant): the
     # others are exactly BG/NBD
     exposed = np.zeros(n, dtype=bool)
-    for o in onsets:
+    for o in spells:
         exposed[o.customer] = True
     latents = _purchases.draw_latents(rng("latents"), sc, group)
     purchases = _purchases.simulate(
