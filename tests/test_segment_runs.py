@@ -224,3 +224,48 @@ def test_movement_between_two_runs_matches_a_crosstab(demo: Project) -> None:
     r = CliRunner().invoke(app, ["segments", "movement", "rmf", "-p", str(demo.root)])
     assert r.exit_code == 1
     assert "did you mean 'rfm'" in r.output
+
+
+def test_a_run_merges_only_the_attributes_its_rules_read(demo: Project) -> None:
+    from segmint.config import ProjectConfig
+    from segmint.segments import parse_segments
+    from segmint.segments._evaluate import evaluate, run_attributes
+    from segmint.traits._attributes import attribute_fields
+
+    config = ProjectConfig.model_validate({"name": "attributes"})
+    config.segments = parse_segments(
+        [
+            {"name": "danes", "rule": {"field": "country", "op": "=", "value": "DK"}},
+            {"name": "big", "rule": {"field": "monetary", "op": ">=", "value": 5000}},
+        ]
+    )
+    assert run_attributes(config) == {"country"}
+    config.discovery.clusters.enabled = True
+    config.discovery.clusters.features = ["monetary", "gender"]
+    config.discovery.clusters.describe_by = ["region"]
+    assert run_attributes(config) == {"country", "gender", "region"}
+    config.discovery.clusters.enabled = False
+    as_of = AS_OFS[-1]
+    for incremental in (False, True):
+        found = evaluate(demo.engine, config, as_of, incremental=incremental)
+        try:
+            attrs = set(found.base.columns) & set(attribute_fields())
+            assert attrs == {"country"}
+            # the merged country: the canonical record's, else another record's (pandas)
+            customers = demo.engine.table("customers").to_pandas()
+            ids = demo.engine.table("identities").select("customer_id", "person_id").to_pandas()
+            merged = customers.merge(ids, on="customer_id", how="left")
+            merged["person"] = merged.person_id.fillna(merged.customer_id)
+            merged["other"] = merged.person != merged.customer_id
+            country = merged.sort_values(["other", "customer_id"]).groupby("person").country.first()
+            danes = set(country[country == "DK"].index)
+            got = set(found.members["danes"].customer_id.to_pyarrow().to_pylist())
+            assert got == danes & set(found.base.customer_id.to_pyarrow().to_pylist())
+            assert got, "the demo must have Danish customers"
+            assert found.traits is not None
+            assert not set(found.traits.columns) & attrs
+        finally:
+            for name in found.scratch:
+                demo.engine.drop(name)
+            if found.kept is not None:
+                found.kept.discard(demo.engine)

@@ -186,21 +186,12 @@ def run(
         say("Computing traits and segments")
         result = evaluate(engine, as_of)
         work.extend(result.scratch)
-        current_name = engine.temp_name("run_current")
-        engine.write(current_name, snapshots.stack_members(result.members), temp=True)
-        work.append(current_name)
-        current = engine.table(current_name)
         customers = int(result.base.count().execute())
         members = result.members
         say("Publishing")
         with engine.transaction():
             snapshots.publish(
-                engine,
-                run_id=run_id,
-                as_of=as_of,
-                current=current,
-                previous_run=previous,
-                segments=list(members),
+                engine, run_id=run_id, as_of=as_of, members=members, previous_run=previous
             )
             traits = result.base if result.traits is None else result.traits
             engine.write(

@@ -11,7 +11,7 @@ customers between them are recorded run by run like any other segment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,21 +120,59 @@ def _wants_wallet(fields: frozenset[str] | None) -> bool:
     return fields is None or bool(fields & set(WALLET_SCORES))
 
 
+def _score_inputs(config: ProjectConfig, fields: frozenset[str] | None) -> set[str]:
+    """The base fields the scores wanted by ``fields`` (None: every score) are computed
+    from: the wallet's keys, the lead score's ICP rules, the discovery features."""
+    from segmint.discovery import CLUSTER_TRAITS, MACRO_TRAITS
+
+    def wanted(scores: Collection[str]) -> bool:
+        return fields is None or bool(fields & set(scores))
+
+    more: set[str] = set()
+    if config.models.wallet.enabled and _wants_wallet(fields):
+        more |= set(config.models.wallet.keys.values())
+    leads = config.models.lead_score
+    if leads.enabled and wanted(LEAD_SCORES):
+        more |= {
+            c.field for r in leads.icp for _, c in walk(r.rule) if isinstance(c, FieldCondition)
+        }
+    clusters, macro = config.discovery.clusters, config.discovery.macro
+    if clusters.enabled and wanted(CLUSTER_TRAITS):
+        more |= {*clusters.features, *clusters.describe_by}
+    if macro.enabled and wanted(MACRO_TRAITS):
+        more |= set(macro.features)
+    return more
+
+
 def _with_score_inputs(
     config: ProjectConfig, fields: frozenset[str] | None
 ) -> frozenset[str] | None:
     """``fields`` plus the traits the requested scores are computed from."""
     if fields is None:
         return None
-    more: set[str] = set()
-    if config.models.wallet.enabled and _wants_wallet(fields):
-        more |= set(config.models.wallet.keys.values())
-    leads = config.models.lead_score
-    if leads.enabled and fields & set(LEAD_SCORES):
-        more |= {
-            c.field for r in leads.icp for _, c in walk(r.rule) if isinstance(c, FieldCondition)
-        }
-    return fields | more
+    return fields | _score_inputs(config, fields)
+
+
+def run_attributes(config: ProjectConfig) -> set[str]:
+    """The customer attributes a run reads: those its rules, value tiers and scores use.
+
+    A run publishes traits, not attributes (they stay in the customers table), so its
+    customer base merges only these: the others would be merged per person and copied
+    into the wide table for nothing (a tenth of a full run at a million customers).
+    """
+    read = {
+        c.field
+        for rule in (s.rule for s in config.segments)
+        for _, c in walk(rule)
+        if isinstance(c, FieldCondition)
+    }
+    read |= {config.families.value_tiers.column} | _score_inputs(config, None)
+    return read & set(attribute_fields())
+
+
+def _only_attributes(base: ir.Table, keep: set[str]) -> ir.Table:
+    """``base`` without the attribute columns not in ``keep``."""
+    return base.drop(*(c for c in attribute_fields() if c in base.columns and c not in keep))
 
 
 #: score columns of the churn model (propensity columns depend on the categories)
@@ -373,20 +411,24 @@ def _run_base(
 ) -> tuple[ir.Table, KeptBase | None, dict[str, Any]]:
     """The customer base of a run, the kept base to publish, and how it was computed.
 
+    The base holds the attributes the run reads (:func:`run_attributes`) and every trait.
     With the kept base the customer base is left as an expression over the stored raw base
     (what follows from as_of alone is cheap): the run materialises it once, with the family
     columns, as its wide table."""
     cut = resolve_as_of(as_of)
+    read = run_attributes(config)
     if not incremental or engine.name != "duckdb":
         why = (
             "runs.incremental is off"
             if not incremental
             else f"incremental traits need the DuckDB engine; this project uses {engine.name}"
         )
-        base = _keep(engine, customer_base(engine, config.traits, cut), scratch, "base")
+        full = _only_attributes(customer_base(engine, config.traits, cut), read)
+        base = _keep(engine, full, scratch, "base")
         return base, None, {"path": "full", "reason": why}
     kept = run_base(engine, config.traits, cut, lambda e: _keep(engine, e, scratch, "dirty"))
-    return complete_base(kept.raw, config.traits, cut), kept, kept.summary()
+    base = _only_attributes(complete_base(kept.raw, config.traits, cut), read)
+    return base, kept, kept.summary()
 
 
 def _evaluate(

@@ -100,62 +100,56 @@ def publish(
     *,
     run_id: str,
     as_of: datetime,
-    current: ir.Table,
+    members: Mapping[str, ir.Table],
     previous_run: str | None,
-    segments: list[str],
 ) -> None:
-    """Write snapshot, deltas and sizes of one run.
+    """Write snapshot, deltas and sizes of one run (``members``: segment -> member table).
 
-    Call inside ``engine.transaction()``: together with the run record these writes are
-    one unit of work.
+    The snapshot is appended straight from the member tables, and the deltas and sizes
+    read that run of it back: the stacked membership (millions of rows at a million
+    customers) is written once.  Call inside ``engine.transaction()``: together with the
+    run record these writes are one unit of work.
     """
-    found = deltas(current, run_members(engine, previous_run))
-    changes_name = engine.temp_name("run_deltas")
-    engine.write(changes_name, found, temp=True)  # computed once: appended and counted
-    try:
-        _append_run(engine, run_id, as_of, current, engine.table(changes_name), segments)
-    finally:
-        engine.drop(changes_name)
-
-
-def _append_run(
-    engine: Engine,
-    run_id: str,
-    as_of: datetime,
-    current: ir.Table,
-    changes: ir.Table,
-    segments: list[str],
-) -> None:
     stamp = {
         "run_id": ibis.literal(run_id, type="string"),
         "as_of": ibis.literal(as_of, type="timestamp"),
     }
+    stacked = stack_members(members)
     engine.append(
         SNAPSHOTS,
-        current.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
+        stacked.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
     )
-    engine.append(
-        DELTAS,
-        changes.select(
-            run_id=stamp["run_id"],
-            as_of=stamp["as_of"],
-            segment="segment",
-            customer_id="customer_id",
-            change="change",
-        ),
-    )
-    sized = sizes(current, changes, segments)
-    engine.append(
-        SIZES,
-        sized.select(
-            run_id=stamp["run_id"],
-            as_of=stamp["as_of"],
-            segment="segment",
-            size="size",
-            entered="entered",
-            exited="exited",
-        ),
-    )
+    current = run_members(engine, run_id)
+    assert current is not None  # appended just above
+    found = deltas(current, run_members(engine, previous_run))
+    changes_name = engine.temp_name("run_deltas")
+    engine.write(changes_name, found, temp=True)  # computed once: appended and counted
+    try:
+        changes = engine.table(changes_name)
+        engine.append(
+            DELTAS,
+            changes.select(
+                run_id=stamp["run_id"],
+                as_of=stamp["as_of"],
+                segment="segment",
+                customer_id="customer_id",
+                change="change",
+            ),
+        )
+        sized = sizes(current, changes, list(members))
+        engine.append(
+            SIZES,
+            sized.select(
+                run_id=stamp["run_id"],
+                as_of=stamp["as_of"],
+                segment="segment",
+                size="size",
+                entered="entered",
+                exited="exited",
+            ),
+        )
+    finally:
+        engine.drop(changes_name)
 
 
 def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
