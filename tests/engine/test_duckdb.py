@@ -57,3 +57,35 @@ def test_merge_and_transaction_rollback() -> None:
         crashing_unit()
     assert eng.table("t").order_by("_key").v.to_pyarrow().to_pylist() == [1, 20, 30]
     assert not eng.has_table("u")
+
+
+def test_write_replaces_a_table_in_one_statement_and_a_failure_keeps_the_old_one() -> None:
+    eng = connect("duckdb:///:memory:")
+    eng.write("src", pa.table({"k": ["a", "b", "c"], "v": [1.5, 2.0, None]}))
+    src = eng.table("src")
+    for temp in (False, True):
+        name = f"out_{temp}"
+        eng.write(name, src.filter(src.k != "b").mutate(w=src.v * 2), temp=temp)
+        got = eng.table(name).order_by("k").to_pyarrow().to_pydict()
+        assert got == {"k": ["a", "c"], "v": [1.5, None], "w": [3.0, None]}
+        assert dict(eng.table(name).schema().items()) == {
+            "k": ibis.dtype("string"),
+            "v": ibis.dtype("float64"),
+            "w": ibis.dtype("float64"),
+        }
+        temporary = eng.con.con.execute(
+            "SELECT temporary FROM duckdb_tables() WHERE table_name = ?", [name]
+        ).fetchone()
+        assert temporary == (temp,)
+        # replaced: by a narrower table reading the one it replaces
+        eng.write(name, eng.table(name).select("k").filter(lambda t: t.k == "a"), temp=temp)
+        assert eng.table(name).to_pyarrow().to_pydict() == {"k": ["a"]}
+        # a statement that fails (a cast of 'a' to an integer) leaves the old table
+        bad = src.select(k=src.k.cast("int64"))
+        with pytest.raises(Exception, match=r"[Cc]onver"):
+            eng.write(name, bad, temp=temp)
+        assert eng.table(name).to_pyarrow().to_pydict() == {"k": ["a"]}
+    # an expression over an in-memory table goes through Ibis, which registers it first
+    mem = ibis.memtable(pa.table({"k": ["z"], "v": [9.0]}))
+    eng.write("from_memory", src.union(mem), temp=True)
+    assert sorted(eng.table("from_memory").k.to_pyarrow().to_pylist()) == ["a", "b", "c", "z"]

@@ -13,6 +13,7 @@ from segmint.exceptions import EngineError
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
 
 #: never fetch extensions from the network at run time; never load one implicitly
 _OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -22,6 +23,26 @@ class DuckDBEngine(Engine):
     """DuckDB through Ibis, with real transactions and a native keyed merge."""
 
     name: ClassVar[str] = "duckdb"
+
+    def write(self, name: str, obj: ir.Table | pa.Table, *, temp: bool = False) -> None:
+        """Create or replace table ``name`` with ``obj`` in one ``CREATE OR REPLACE ... AS``.
+
+        Ibis' ``create_table(overwrite=True)`` fills a table under another name first and,
+        for a temporary table, then copies it into place: every work table of a run was
+        written twice (a wide table of a million customers: a second or more).  A failed
+        statement leaves the old table as it was, as before.  Tables from Arrow, and
+        expressions reading an in-memory table (Ibis registers those before it runs a
+        query), still go through Ibis.
+        """
+        import ibis.expr.operations as ops
+        import ibis.expr.types as ir
+
+        if not isinstance(obj, ir.Table) or obj.op().find(ops.InMemoryTable):
+            super().write(name, obj, temp=temp)
+            return
+        kind = "TEMP TABLE" if temp else "TABLE"
+        target = '"' + name.replace('"', '""') + '"'
+        self.con.con.execute(f"CREATE OR REPLACE {kind} {target} AS {self.con.compile(obj)}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

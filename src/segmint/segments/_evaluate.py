@@ -268,26 +268,45 @@ def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir
 
 
 def with_families(
-    engine: Engine, base: ir.Table, config: ProjectConfig, as_of: datetime
+    engine: Engine,
+    base: ir.Table,
+    config: ProjectConfig,
+    as_of: datetime,
+    keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> ir.Table:
-    """``base`` plus the family columns (RFM scores and cell, lifecycle stage, value tier)."""
+    """``base`` plus the family columns (RFM scores and cell, lifecycle stage, value tier).
+
+    ``keep`` materialises a work table: the columns the families are computed from, then
+    the family columns, so ``base`` is read once for them and once for the joined result
+    (on an incremental run ``base`` is an expression over the kept base, not a table).
+    """
     fam = config.families
+    inputs = [c for c in (*FAMILY_INPUTS, fam.value_tiers.column) if c in base.columns]
+    source = base.select("customer_id", *dict.fromkeys(inputs))
+    if keep is not None:
+        source = keep(source)
     parts: list[ir.Table] = []
     if fam.rfm.enabled:
-        parts.append(rfm(base, fam.rfm))
+        parts.append(rfm(source, fam.rfm))
     if fam.lifecycle.enabled:
         orders = activity(engine, "transactions", as_of)
         if orders is None:
             schema = ibis.schema({"customer_id": "string", "_time": "timestamp"})
             orders = ibis.memtable({"customer_id": [], "_time": []}, schema=schema)
-        parts.append(lifecycle(base, orders.select("customer_id", "_time"), as_of, fam.lifecycle))
+        parts.append(lifecycle(source, orders.select("customer_id", "_time"), as_of, fam.lifecycle))
     if fam.value_tiers.enabled:
-        parts.append(value_tiers(base, fam.value_tiers))
-    wide = base
+        parts.append(value_tiers(source, fam.value_tiers))
+    if not parts:
+        return base
+    families = source.select("customer_id")
     for part in parts:
         cols = [c for c in part.columns if c != "customer_id"]
-        wide = wide.left_join(part, "customer_id").select(*wide.columns, *cols)
-    return wide
+        families = families.left_join(part, "customer_id").select(*families.columns, *cols)
+    if keep is not None:
+        families = keep(families)
+    right = families.rename(_family_id="customer_id")
+    wide = base.left_join(right, base.customer_id == right._family_id)
+    return wide.select(*base.columns, *(c for c in families.columns if c != "customer_id"))
 
 
 #: family -> the prefix of its cell segments (``rfm-champions``, ``tier-gold``)
@@ -454,7 +473,12 @@ def _evaluate(
     base, cards, fits = _with_scores(engine, base, config, as_of, fields, scratch)
     members: dict[str, ir.Table] = {}
     if only is None or only.families:
-        base = _keep(engine, with_families(engine, base, config, as_of), scratch, "wide")
+
+        def keep(expr: ir.Table) -> ir.Table:
+            return _keep(engine, expr, scratch, "families")
+
+        wide = with_families(engine, base, config, as_of, keep)
+        base = _keep(engine, wide, scratch, "wide")
         members.update(family_members(base, config))
     elif cards:
         base = _keep(engine, base, scratch, "scored")

@@ -106,21 +106,20 @@ def publish(
     """Write snapshot, deltas and sizes of one run (``members``: segment -> member table).
 
     The snapshot is appended straight from the member tables, and the deltas and sizes
-    read that run of it back: the stacked membership (millions of rows at a million
-    customers) is written once.  Call inside ``engine.transaction()``: together with the
+    are computed from them too: the stacked membership (millions of rows at a million
+    customers) is written once, and of the stored snapshots only the previous run's is
+    read.  Call inside ``engine.transaction()``: together with the
     run record these writes are one unit of work.
     """
     stamp = {
         "run_id": ibis.literal(run_id, type="string"),
         "as_of": ibis.literal(as_of, type="timestamp"),
     }
-    stacked = stack_members(members)
+    current = stack_members(members)
     engine.append(
         SNAPSHOTS,
-        stacked.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
+        current.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
     )
-    current = run_members(engine, run_id)
-    assert current is not None  # appended just above
     found = deltas(current, run_members(engine, previous_run))
     changes_name = engine.temp_name("run_deltas")
     engine.write(changes_name, found, temp=True)  # computed once: appended and counted
