@@ -89,3 +89,19 @@ def test_write_replaces_a_table_in_one_statement_and_a_failure_keeps_the_old_one
     mem = ibis.memtable(pa.table({"k": ["z"], "v": [9.0]}))
     eng.write("from_memory", src.union(mem), temp=True)
     assert sorted(eng.table("from_memory").k.to_pyarrow().to_pylist()) == ["a", "b", "c", "z"]
+
+
+def test_keep_only_deletes_the_other_rows_in_place_and_as_the_generic_engine_does() -> None:
+    from segmint.engine._base import Engine
+
+    rows = pa.table({"run": ["r1", "r2", None, "r3", "r2"], "v": [1, 2, 3, 4, 5]})
+    eng = connect("duckdb:///:memory:")
+    eng.write("native", rows)
+    eng.write("generic", rows)
+    eng.keep_only("native", "run", ["r2", "r3", "r9"])
+    Engine.keep_only(eng, "generic", "run", ["r2", "r3", "r9"])
+    for name in ("native", "generic"):
+        got = eng.table(name).order_by("v").to_pyarrow().to_pydict()
+        assert got == {"run": ["r2", "r3", "r2"], "v": [2, 4, 5]}, name
+    eng.keep_only("native", "run", [])
+    assert eng.count("native") == 0

@@ -107,6 +107,18 @@ class Engine:
         kept = target.anti_join(obj, on)
         self.con.create_table(name, kept.union(obj.select(target.columns)), overwrite=True)
 
+    def keep_only(self, name: str, column: str, values: list[str]) -> None:
+        """Delete the rows of ``name`` whose ``column`` is not one of ``values``.
+
+        The generic form rewrites the table (portable to every engine); engines that can
+        delete rows in place override it.
+        """
+        import ibis
+
+        t = self.con.table(name)
+        wanted = ibis.memtable({column: values}, schema=ibis.schema({column: "string"}))
+        self.con.create_table(name, t.semi_join(wanted, column), overwrite=True)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """A unit of work that publishes all of its writes or none of them."""

@@ -154,8 +154,9 @@ def publish(
 def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
     """Keep the snapshots of ``keep_runs`` (deltas and sizes are never pruned).
 
-    Pruning rewrites the snapshot table, so it waits until twice as many runs are stored
-    as are kept: the table holds between ``len(keep_runs)`` and twice that many runs.
+    Pruning deletes rows (DuckDB) or rewrites the snapshot table (other engines), so it
+    waits until twice as many runs are stored as are kept: the table holds between
+    ``len(keep_runs)`` and twice that many runs.
     """
     if not engine.has_table(SNAPSHOTS):
         return
@@ -163,8 +164,7 @@ def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
     stored = set(snap.select("run_id").distinct().to_pyarrow().column("run_id").to_pylist())
     if len(stored - set(keep_runs)) < max(len(keep_runs), 1):
         return  # not enough to prune yet: do not rewrite the table every run
-    keep = ibis.memtable({"run_id": keep_runs}, schema=ibis.schema({"run_id": "string"}))
-    engine.write(SNAPSHOTS, snap.semi_join(keep, "run_id"))
+    engine.keep_only(SNAPSHOTS, "run_id", keep_runs)
 
 
 def has_snapshot(engine: Engine, run_id: str) -> bool:
