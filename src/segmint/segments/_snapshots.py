@@ -108,45 +108,27 @@ def publish(
     The snapshot is appended straight from the member tables, and the deltas and sizes
     are computed from them too: the stacked membership (millions of rows at a million
     customers) is written once, and of the stored snapshots only the previous run's is
-    read.  Call inside ``engine.transaction()``: together with the
-    run record these writes are one unit of work.
+    read.  Call inside ``engine.transaction()``: together with the run record these
+    writes are one unit of work.
     """
-    stamp = {
-        "run_id": ibis.literal(run_id, type="string"),
-        "as_of": ibis.literal(as_of, type="timestamp"),
-    }
+    run = ibis.literal(run_id, type="string")
+    at = ibis.literal(as_of, type="timestamp")
+
+    def stamped(t: ir.Table, *columns: str) -> ir.Table:
+        return t.select(run_id=run, as_of=at, **{c: t[c] for c in columns})
+
     current = stack_members(members)
     engine.append(
-        SNAPSHOTS,
-        current.select(run_id=stamp["run_id"], segment="segment", customer_id="customer_id"),
+        SNAPSHOTS, current.select(run_id=run, segment="segment", customer_id="customer_id")
     )
     found = deltas(current, run_members(engine, previous_run))
     changes_name = engine.temp_name("run_deltas")
     engine.write(changes_name, found, temp=True)  # computed once: appended and counted
     try:
         changes = engine.table(changes_name)
-        engine.append(
-            DELTAS,
-            changes.select(
-                run_id=stamp["run_id"],
-                as_of=stamp["as_of"],
-                segment="segment",
-                customer_id="customer_id",
-                change="change",
-            ),
-        )
+        engine.append(DELTAS, stamped(changes, "segment", "customer_id", "change"))
         sized = sizes(current, changes, list(members))
-        engine.append(
-            SIZES,
-            sized.select(
-                run_id=stamp["run_id"],
-                as_of=stamp["as_of"],
-                segment="segment",
-                size="size",
-                entered="entered",
-                exited="exited",
-            ),
-        )
+        engine.append(SIZES, stamped(sized, "segment", "size", "entered", "exited"))
     finally:
         engine.drop(changes_name)
 
