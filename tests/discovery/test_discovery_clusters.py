@@ -78,6 +78,12 @@ def test_the_cluster_trait_is_usable_in_rules(clustered: Shop) -> None:
     # label 1 is the largest group on a first run (the four are equal here: 150 each)
     sizes = t["cluster"].value_counts()
     assert sizes[1] == sizes.max()
+    # a preview computes the traits the clusters are fitted on, not only the rule's field,
+    # so it finds the run's groups (it fitted on empty features before)
+    for label in (1, 2):
+        rule = {"field": "cluster", "op": "=", "value": label}
+        found = service.preview(clustered.project, rule, as_of=AS_OF)
+        assert found.count == int((t["cluster"] == label).sum()), label
 
 
 def test_labels_stay_with_their_groups_on_newer_data_and_another_seed(clustered: Shop) -> None:
