@@ -105,3 +105,15 @@ def test_keep_only_deletes_the_other_rows_in_place_and_as_the_generic_engine_doe
         assert got == {"run": ["r2", "r3", "r2"], "v": [2, 4, 5]}, name
     eng.keep_only("native", "run", [])
     assert eng.count("native") == 0
+
+
+def test_write_registers_a_python_udf_the_expression_calls() -> None:
+    @ibis.udf.scalar.python
+    def twice(x: int) -> int:
+        return 2 * x
+
+    eng = connect("duckdb:///:memory:")
+    eng.write("src", pa.table({"v": [1, 2]}))
+    src = eng.table("src")
+    eng.write("out", src.select(w=twice(src.v)), temp=True)
+    assert sorted(eng.table("out").w.to_pyarrow().to_pylist()) == [2, 4]

@@ -37,13 +37,14 @@ class DuckDBEngine(Engine):
         for a temporary table, then copies it into place: every work table of a run was
         written twice (a wide table of a million customers: a second or more).  A failed
         statement leaves the old table as it was, as before.  Tables from Arrow, and
-        expressions reading an in-memory table (Ibis registers those before it runs a
-        query), still go through Ibis.
+        expressions reading an in-memory table or calling a Python UDF (Ibis registers
+        those before it runs a query), still go through Ibis.
         """
         import ibis.expr.operations as ops
         import ibis.expr.types as ir
 
-        if not isinstance(obj, ir.Table) or obj.op().find(ops.InMemoryTable):
+        registered = (ops.InMemoryTable, ops.ScalarUDF, ops.AggUDF)
+        if not isinstance(obj, ir.Table) or obj.op().find(registered):
             super().write(name, obj, temp=temp)
             return
         kind = "TEMP TABLE" if temp else "TABLE"
