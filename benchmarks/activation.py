@@ -16,7 +16,7 @@ Usage::
     python benchmarks/activation.py [--customers 1000000] [--work DIR] [--store DIR]
 
 The demo store is copied from ``--store`` (a store built by ``benchmarks/segments.py``,
-default /tmp/lead/bw/store-<customers>) when it exists, else built into ``--work``.
+default ``benchmarks/out/store-<customers>``) when it exists, else built into ``--work``.
 Everyone is given email and ads consent in the copy, so the segment exports 1,000,000 rows.
 """
 
@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/segmint-bench"))
     parser.add_argument("--store", type=Path, default=None)
     args = parser.parse_args()
-    store = args.store or Path(f"/tmp/lead/bw/store-{args.customers}")
+    store = args.store or Path("benchmarks/out") / f"store-{args.customers}"
     project = prepare(args.customers, args.work, store)
     eng = project.engine
     out = args.work / "out"
