@@ -7,7 +7,8 @@
     must find the same members.
 (b) RFM traits (recency, frequency, monetary) and quintile scores with named cells.
 (c) A full ``segmint run``: all built-in traits, RFM, lifecycle, value tiers and 20 varied
-    rule segments, published with snapshots and deltas; peak RSS of the process.
+    rule segments, published with snapshots and deltas; three in a row, the median (and
+    its publishing part) reported; peak RSS of the process.
     Then the scheduled case, on a copy of the store: a run as of day D (full: it keeps its
     customer base), one day of new orders and events appended (the last day's volume, loaded
     a day later), the run as of D + 1 with incremental traits, and the same run computed in
