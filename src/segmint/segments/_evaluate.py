@@ -272,7 +272,7 @@ def with_families(
     base: ir.Table,
     config: ProjectConfig,
     as_of: datetime,
-    keep: Callable[[ir.Table], ir.Table] | None = None,
+    keep: Callable[[ir.Table], ir.Table],
 ) -> ir.Table:
     """``base`` plus the family columns (RFM scores and cell, lifecycle stage, value tier).
 
@@ -282,9 +282,7 @@ def with_families(
     """
     fam = config.families
     inputs = [c for c in (*FAMILY_INPUTS, fam.value_tiers.column) if c in base.columns]
-    source = base.select("customer_id", *dict.fromkeys(inputs))
-    if keep is not None:
-        source = keep(source)
+    source = keep(base.select("customer_id", *dict.fromkeys(inputs)))
     parts: list[ir.Table] = []
     if fam.rfm.enabled:
         parts.append(rfm(source, fam.rfm))
@@ -302,8 +300,7 @@ def with_families(
     for part in parts:
         cols = [c for c in part.columns if c != "customer_id"]
         families = families.left_join(part, "customer_id").select(*families.columns, *cols)
-    if keep is not None:
-        families = keep(families)
+    families = keep(families)
     right = families.rename(_family_id="customer_id")
     wide = base.left_join(right, base.customer_id == right._family_id)
     return wide.select(*base.columns, *(c for c in families.columns if c != "customer_id"))
