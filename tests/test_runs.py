@@ -112,7 +112,8 @@ def test_a_crash_mid_run_keeps_the_previous_snapshot(
     before = {
         t: engine.table(t).to_pyarrow()
         for t in (
-            "segment_snapshots",
+            "segment_memberships",
+            "segment_snapshot_runs",
             "segment_deltas",
             "segment_sizes",
             "customer_traits",
@@ -156,20 +157,93 @@ def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
 
 
 def test_snapshots_are_pruned_but_history_is_not(engine: Engine) -> None:
-    stored = []
+    stored, results = [], []
     for i in range(4):
-        runs.run(
-            engine,
-            _evaluation(RUN_MEMBERS[i % 3], CUSTOMERS),
-            keep_snapshots=2,
-            now=datetime(2026, 1, i + 1),
+        results.append(
+            runs.run(
+                engine,
+                _evaluation(RUN_MEMBERS[i % 3], CUSTOMERS),
+                keep_snapshots=2,
+                now=datetime(2026, 1, i + 1),
+            )
         )
-        snap = engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()
-        stored.append(len(snap))
+        stored.append(len(snapshots.snapshot_runs(engine)))
     # pruned once twice as many runs as kept are stored, back to the two newest
     assert stored == [1, 2, 3, 2]
-    newest = sorted(r["run_id"] for r in runs.runs(engine))[-2:]
-    assert (
-        sorted(engine.table("segment_snapshots").run_id.to_pyarrow().unique().to_pylist()) == newest
-    )
+    ids = [r.run_id for r in results]
+    assert snapshots.snapshot_runs(engine) == ids[2:]
+    assert [snapshots.run_members(engine, r) is None for r in ids] == [True, True, False, False]
+    for r, expected in zip(ids[2:], (RUN_MEMBERS[2], RUN_MEMBERS[0]), strict=True):
+        assert _members(engine, r) == _pairs(expected)
+    # no span that ended at or before the oldest kept run is left
+    spans = engine.table("segment_memberships").to_pyarrow().to_pylist()
+    assert all(s["to_run"] is None or s["to_run"] > ids[2] for s in spans)
     assert engine.table("segment_sizes").run_id.nunique().execute() == 4
+
+
+def _pairs(members: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return sorted((seg, c) for seg, ids in members.items() for c in ids)
+
+
+def _members(engine: Engine, run_id: str) -> list[tuple[str, str]]:
+    m = snapshots.run_members(engine, run_id)
+    assert m is not None
+    return sorted((r["segment"], r["customer_id"]) for r in m.to_pyarrow().to_pylist())
+
+
+def test_every_stored_run_is_read_back_from_spans_of_the_changes_alone(
+    engine: Engine,
+) -> None:
+    results = _three_runs(engine)
+    for r, expected in zip(results, RUN_MEMBERS, strict=True):
+        assert _members(engine, r.run_id) == _pairs(expected), r.run_id
+    # one span per entry, whatever the number of runs a member stays: 3 + 2 + 1 entries
+    spans = _rows(engine, "segment_memberships", ["segment", "customer_id", "from_run", "to_run"])
+    r1, r2, r3 = (r.run_id for r in results)
+    assert spans == [
+        ("lapsed", "4", r1, r3),
+        ("lapsed", "5", r2, r3),
+        ("new", "1", r3, None),
+        ("vip", "1", r1, r2),
+        ("vip", "2", r1, r3),
+        ("vip", "3", r2, None),
+    ]
+
+
+def test_a_store_of_whole_snapshots_is_converted_on_its_next_run(engine: Engine) -> None:
+    legacy = pa.table(
+        {
+            "run_id": ["20251230T000000000000"] * 2 + ["20251231T000000000000"] * 3,
+            "segment": ["vip", "vip", "vip", "vip", "lapsed"],
+            "customer_id": ["9", "1", "1", "2", "4"],
+        }
+    )
+    engine.write("segment_snapshots", legacy)
+    runs._record(
+        engine,
+        {
+            "run_id": "20251231T000000000000",
+            "as_of": datetime(2025, 12, 31),
+            "started_at": datetime(2025, 12, 31),
+            "finished_at": datetime(2025, 12, 31),
+            "status": "succeeded",
+            "customers": 5,
+            "segments": 2,
+            "seconds": 1.0,
+            "error": None,
+        },
+    )
+    r = runs.run(engine, _evaluation(RUN_MEMBERS[1], CUSTOMERS), now=datetime(2026, 1, 1))
+    assert not engine.has_table("segment_snapshots")
+    # the deltas are against the latest whole snapshot, as before the conversion
+    assert _rows(engine, "segment_deltas", ["segment", "customer_id", "change"]) == [
+        ("lapsed", "5", "entered"),
+        ("vip", "1", "exited"),
+        ("vip", "3", "entered"),
+    ]
+    assert _members(engine, "20251231T000000000000") == [
+        ("lapsed", "4"),
+        ("vip", "1"),
+        ("vip", "2"),
+    ]
+    assert _members(engine, r.run_id) == _pairs(RUN_MEMBERS[1])

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from segmint import runs, service
 from segmint.cli import app
 from segmint.project import Project
+from segmint.segments import _snapshots as snapshots
 
 AS_OFS = [datetime(2026, 4, 1), datetime(2026, 7, 1), datetime(2026, 10, 1)]
 
@@ -58,8 +59,9 @@ def _lapsing(orders: pd.DataFrame, as_of: datetime) -> set[str]:
 
 
 def _members_of_run(project: Project, run_id: str, segment: str) -> set[str]:
-    s = project.engine.table("segment_snapshots")
-    got = s.filter((s.run_id == run_id) & (s.segment == segment)).customer_id
+    s = snapshots.run_members(project.engine, run_id)
+    assert s is not None
+    got = s.filter(s.segment == segment).customer_id
     return set(got.to_pyarrow().to_pylist())
 
 

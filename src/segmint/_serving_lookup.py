@@ -193,6 +193,10 @@ def _keys(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> A
     return np.asarray(con.execute(sql, params).fetchnumpy()["k"], dtype=np.int64)
 
 
+#: the spans of ``segment_memberships`` that cover run ``$run`` (see segments/_snapshots.py)
+_AT = "from_run <= $run AND (to_run IS NULL OR to_run > $run)"
+
+
 def _codes(
     con: duckdb.DuckDBPyConnection,
     have: set[str],
@@ -212,7 +216,7 @@ def _codes(
     import pyarrow as pa
 
     deltas = "segment_deltas" in have
-    snapshot = run_id is not None and "segment_snapshots" in have
+    snapshot = run_id is not None and "segment_memberships" in have
     # one pass over the deltas for their dimensions (run, as-of, segment, change)
     found = (
         con.execute(
@@ -228,7 +232,7 @@ def _codes(
                            {"run": run_id}).fetchall()  # fmt: skip
         names |= {r[0] for r in rows}
     elif snapshot:
-        rows = con.execute("SELECT DISTINCT segment FROM segment_snapshots WHERE run_id = $run",
+        rows = con.execute(f"SELECT DISTINCT segment FROM segment_memberships WHERE {_AT}",
                            {"run": run_id}).fetchall()  # fmt: skip
         names |= {r[0] for r in rows}
     segments = sorted(x for x in names if x is not None)
@@ -256,9 +260,9 @@ def _codes(
         k = _keys(
             con,
             "SELECT CASE WHEN s.s IS NULL THEN -1 ELSE (p.slot << 32) | s.s END AS k "
-            "FROM segment_snapshots m "
+            "FROM segment_memberships m "
             "JOIN _serving_p p ON p.pid = m.customer_id::VARCHAR "
-            "LEFT JOIN _serving_s s ON s.segment = m.segment WHERE m.run_id = $run",
+            f"LEFT JOIN _serving_s s ON s.segment = m.segment WHERE {_AT}",
             {"run": run_id},
         )
         if len(k) and (k == -1).any():  # a segment without its size row

@@ -108,8 +108,8 @@ def _independent_segments(project: Project) -> pd.DataFrame:
           from campaign_contacts cc left join identities i using (customer_id)
           where cc.campaign_id = '{CAMPAIGN}' group by 1
         ), m as (
-          select segment, customer_id from segment_snapshots
-          where run_id = (select max(run_id) from runs where status = 'succeeded')
+          select segment, customer_id from segment_memberships
+          where to_run is null  -- the latest run's members
         )
         select segment, sum(treated::int) as n1, sum((not treated)::int) as n0,
                sum((treated and y)::int) as k1, sum(((not treated) and y)::int) as k0
@@ -217,11 +217,12 @@ def test_segments_come_from_the_run_before_the_campaign(b2b_demo: Project) -> No
     con = b2b_demo.engine.con.con
     want = con.sql(
         f"""
-        select s.segment, count(*) as n from segment_snapshots s
+        select s.segment, count(*) as n from segment_memberships s
         join (select distinct coalesce(i.person_id, c.customer_id) as customer_id
               from campaign_contacts c left join identities i using (customer_id)
               where campaign_id = '{CAMPAIGN}') c using (customer_id)
-        where s.run_id = '{before.run_id}' group by 1
+        where s.from_run <= '{before.run_id}'
+          and (s.to_run is null or s.to_run > '{before.run_id}') group by 1
         """
     ).df()
     assert {r.segment: r.n for r in want.itertuples()} == {

@@ -176,7 +176,9 @@ def test_demo_plan_against_pandas(b2b_demo: Project, tmp_path: Any) -> None:
     plan = plan_actions(b2b_demo.engine, config, plan_id="demo")
     con = b2b_demo.engine.con.con
     traits = con.sql("select customer_id, lead_score, consent_email from customer_traits").df()
-    members = con.sql("select segment, customer_id from segment_snapshots").df()
+    members = con.sql(
+        "select segment, customer_id from segment_memberships where to_run is null"
+    ).df()
     contacted = set(
         con.sql(
             "select coalesce(i.person_id, c.customer_id) as customer_id from campaign_contacts c "

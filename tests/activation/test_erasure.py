@@ -75,7 +75,7 @@ def test_forget_leaves_no_trace_in_any_table(
     before = _cells(p)
     for trace in ("C0001", "W9", "person1@example.dk", "Zacharias"):  # the test is meaningful
         assert sum(trace in v for cells in before.values() for v in cells) > 0, trace
-    for table in ("quarantine", "identities", "segment_snapshots", "segment_deltas",
+    for table in ("quarantine", "identities", "segment_memberships", "segment_deltas",
                   "customer_traits", "destination_members", "sync_outbox", "account_owners",
                   "uplift_scores", "consents", "transactions"):  # fmt: skip
         assert any("C0001" in v or "W9" in v for v in before[table]), table

@@ -183,8 +183,8 @@ def test_members_pages_filter_and_csv(served: Served) -> None:
         r[0]
         for r in _sql(
             served,
-            "SELECT customer_id FROM segment_snapshots WHERE run_id = ? AND segment = 'vip' "
-            "ORDER BY customer_id",
+            "SELECT customer_id FROM segment_memberships WHERE from_run <= $1 "
+            "AND (to_run IS NULL OR to_run > $1) AND segment = 'vip' ORDER BY customer_id",
             _last_run(served),
         )
     ]
@@ -327,7 +327,8 @@ def test_an_ad_hoc_export_runs_as_a_job_with_a_download(served_copy: Served) -> 
             1
             for _ in _sql(
                 served_copy,
-                "SELECT 1 FROM segment_snapshots WHERE run_id = ? AND segment = 'vip'",
+                "SELECT 1 FROM segment_memberships WHERE from_run <= $1 "
+                "AND (to_run IS NULL OR to_run > $1) AND segment = 'vip'",
                 _last_run(served_copy),
             )
         ]

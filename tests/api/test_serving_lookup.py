@@ -62,7 +62,8 @@ def test_every_person_is_answered_as_the_store_says(served: Served) -> None:
     segments: dict[str, list[str]] = defaultdict(list)
     for r in _store_rows(
         root,
-        "SELECT customer_id, segment FROM segment_snapshots WHERE run_id = ? ORDER BY segment",
+        "SELECT customer_id, segment FROM segment_memberships "
+        "WHERE from_run <= $1 AND (to_run IS NULL OR to_run > $1) ORDER BY segment",
         run[0]["r"],
     ):
         segments[r["customer_id"]].append(r["segment"])
@@ -122,7 +123,8 @@ def test_a_new_run_shows_in_the_lookup_without_a_restart(served_copy: Served) ->
             r["segment"]
             for r in _store_rows(
                 root,
-                "SELECT segment FROM segment_snapshots WHERE run_id = ? AND customer_id = ?",
+                "SELECT segment FROM segment_memberships WHERE from_run <= $1 "
+                "AND (to_run IS NULL OR to_run > $1) AND customer_id = $2",
                 second.run_id,
                 person,
             )
@@ -151,9 +153,13 @@ def _tiny_store(path: Path, *, runs: bool) -> None:
         con.execute("CREATE TABLE runs (run_id VARCHAR, status VARCHAR)")
         con.execute("INSERT INTO runs VALUES ('r1', 'succeeded'), ('r2', 'succeeded')")
         con.execute(
-            "CREATE TABLE segment_snapshots (run_id VARCHAR, segment VARCHAR, customer_id VARCHAR)"
+            "CREATE TABLE segment_memberships (segment VARCHAR, customer_id VARCHAR, "
+            "from_run VARCHAR, to_run VARCHAR)"
         )
-        con.execute("INSERT INTO segment_snapshots VALUES ('r2', 'vip', 'a'), ('r1', 'old', 'a')")
+        con.execute(
+            "INSERT INTO segment_memberships VALUES "
+            "('vip', 'a', 'r2', NULL), ('old', 'a', 'r1', 'r2')"
+        )
         # sizes name a run's segments; here r2's lack 'vip', so the snapshot itself is read
         con.execute("CREATE TABLE segment_sizes (run_id VARCHAR, segment VARCHAR, size BIGINT)")
         con.execute("INSERT INTO segment_sizes VALUES ('r2', 'old', 0)")

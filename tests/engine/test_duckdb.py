@@ -91,20 +91,51 @@ def test_write_replaces_a_table_in_one_statement_and_a_failure_keeps_the_old_one
     assert sorted(eng.table("from_memory").k.to_pyarrow().to_pylist()) == ["a", "b", "c", "z"]
 
 
-def test_keep_only_deletes_the_other_rows_in_place_and_as_the_generic_engine_does() -> None:
+def test_delete_in_deletes_rows_in_place_and_as_the_generic_engine_does() -> None:
     from segmint.engine._base import Engine
 
     rows = pa.table({"run": ["r1", "r2", None, "r3", "r2"], "v": [1, 2, 3, 4, 5]})
     eng = connect("duckdb:///:memory:")
     eng.write("native", rows)
     eng.write("generic", rows)
-    eng.keep_only("native", "run", ["r2", "r3", "r9"])
-    Engine.keep_only(eng, "generic", "run", ["r2", "r3", "r9"])
+    eng.delete_in("native", "run", ["r2", "r9"])
+    Engine.delete_in(eng, "generic", "run", ["r2", "r9"])
     for name in ("native", "generic"):
         got = eng.table(name).order_by("v").to_pyarrow().to_pydict()
-        assert got == {"run": ["r2", "r3", "r2"], "v": [2, 4, 5]}, name
-    eng.keep_only("native", "run", [])
-    assert eng.count("native") == 0
+        assert got == {"run": ["r1", None, "r3"], "v": [1, 3, 4]}, name  # a null stays
+    eng.delete_in("native", "run", [])
+    assert eng.count("native") == 3
+
+
+def test_update_matched_sets_open_rows_in_place_and_as_the_generic_engine_does() -> None:
+    from segmint.engine._base import Engine
+
+    rows = pa.table(
+        {
+            "seg": ["a", "a", "a", "b", "b", None],
+            "id": ["1", "1", "2", "1", "3", "1"],
+            "end": ["r1", None, None, None, None, None],
+            "v": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    keys = pa.table({"seg": ["a", "b", "b", "c"], "id": ["1", "3", "3", "1"]})
+    eng = connect("duckdb:///:memory:")
+    for name in ("native", "generic", "keys"):
+        eng.write(name, keys if name == "keys" else rows)
+    k = eng.table("keys")
+    eng.update_matched("native", k, on=("seg", "id"), column="end", value="r5")
+    Engine.update_matched(eng, "generic", k, on=("seg", "id"), column="end", value="r5")
+    # only the open rows of (a, 1) and (b, 3): a closed row keeps its end, a null key no match
+    for name in ("native", "generic"):
+        got = eng.table(name).order_by("v").to_pyarrow().to_pydict()
+        assert got["end"] == ["r1", "r5", None, None, "r5", None], name
+        assert got["v"] == [1, 2, 3, 4, 5, 6], name
+    # keys from memory go through the generic form on DuckDB too
+    eng.update_matched(
+        "native", ibis.memtable(pa.table({"seg": ["a"], "id": ["2"]})), on=("seg", "id"),
+        column="end", value="r6",
+    )  # fmt: skip
+    assert eng.table("native").order_by("v").end.to_pyarrow().to_pylist()[2] == "r6"
 
 
 def test_write_registers_a_python_udf_the_expression_calls() -> None:

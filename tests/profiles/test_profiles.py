@@ -33,8 +33,8 @@ def _traits(p: Project) -> pd.DataFrame:
 def _members(p: Project, segment: str, run_id: str) -> pd.Index:
     snap = raw(
         p,
-        f"select customer_id from segment_snapshots where run_id = '{run_id}' "
-        f"and segment = '{segment}'",
+        f"select customer_id from segment_memberships where from_run <= '{run_id}' "
+        f"and (to_run is null or to_run > '{run_id}') and segment = '{segment}'",
     )
     return pd.Index(snap["customer_id"])
 
@@ -252,10 +252,14 @@ def test_a_segment_compared_with_itself_is_counted_once(
 def test_transitions_equal_the_snapshots(demo: Project) -> None:
     runs = raw(demo, "select run_id from runs where status = 'succeeded' order by run_id")
     a, b = runs["run_id"].iloc[-2], runs["run_id"].iloc[-1]
-    snap = raw(demo, "select run_id, segment, customer_id from segment_snapshots "
-                     "where segment like 'tier-%'")  # fmt: skip
-    before = snap[snap.run_id == a].set_index("customer_id")["segment"]
-    after = snap[snap.run_id == b].set_index("customer_id")["segment"]
+    at = {
+        r: raw(demo, "select segment, customer_id from segment_memberships where segment like "
+                     f"'tier-%' and from_run <= '{r}' and (to_run is null or to_run > '{r}')")
+        for r in (a, b)
+    }  # fmt: skip
+    snap = pd.concat(at.values())
+    before = at[a].set_index("customer_id")["segment"]
+    after = at[b].set_index("customer_id")["segment"]
     both = pd.concat([before.rename("a"), after.rename("b")], axis=1).fillna("(none)")
     want = both.groupby(["a", "b"]).size().to_dict()
     names = sorted(set(snap.segment))

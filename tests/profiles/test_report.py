@@ -145,7 +145,8 @@ def test_b2b_sizing_matches_companies_by_industry_and_size_band(tmp_path: Path) 
     try:
         s = profile(p, "large_danish").card.sizing
         run = raw(p, "select max(run_id) as r from runs").iloc[0, 0]
-        members = raw(p, f"select customer_id from segment_snapshots where run_id = '{run}' "
+        members = raw(p, "select customer_id from segment_memberships where from_run <= "
+                         f"'{run}' and (to_run is null or to_run > '{run}') "
                          "and segment = 'large_danish'")["customer_id"]  # fmt: skip
         firms = raw(p, "select c.customer_id, c.nace_code, c.employees from customers c "
                        "join identities i on i.customer_id = c.customer_id "

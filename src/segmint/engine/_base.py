@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -107,17 +107,36 @@ class Engine:
         kept = target.anti_join(obj, on)
         self.con.create_table(name, kept.union(obj.select(target.columns)), overwrite=True)
 
-    def keep_only(self, name: str, column: str, values: list[str]) -> None:
-        """Delete the rows of ``name`` whose ``column`` is not one of ``values``.
+    def delete_in(self, name: str, column: str, values: list[str]) -> None:
+        """Delete the rows of ``name`` whose ``column`` is one of ``values``.
 
         The generic form rewrites the table (portable to every engine); engines that can
         delete rows in place override it.
         """
+        t = self.con.table(name)
+        self.con.create_table(
+            name, t.filter(~t[column].isin(values).fill_null(False)), overwrite=True
+        )
+
+    def update_matched(
+        self, name: str, keys: ir.Table, *, on: Sequence[str], column: str, value: str
+    ) -> None:
+        """Set ``column`` to ``value`` on the rows of ``name`` where it is null and whose
+        ``on`` columns equal those of a row of ``keys``.
+
+        The generic form rewrites the table (portable to every engine); engines that can
+        update rows in place override it.
+        """
         import ibis
 
         t = self.con.table(name)
-        wanted = ibis.memtable({column: values}, schema=ibis.schema({column: "string"}))
-        self.con.create_table(name, t.semi_join(wanted, column), overwrite=True)
+        k = keys.select(**{f"_m_{c}": keys[c] for c in on}).distinct().mutate(_m=True)
+        j = t.left_join(k, [t[c] == k[f"_m_{c}"] for c in on])
+        hit = j._m.notnull() & j[column].isnull()
+        new = ibis.ifelse(hit, ibis.literal(value).cast(t[column].type()), j[column])
+        self.con.create_table(
+            name, j.select(**{c: new if c == column else j[c] for c in t.columns}), overwrite=True
+        )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

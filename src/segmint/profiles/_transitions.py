@@ -47,10 +47,9 @@ def snapshot_runs(engine: Engine) -> list[str]:
     from segmint.runs import runs
     from segmint.segments import _snapshots as snapshots
 
-    if not engine.has_table(snapshots.SNAPSHOTS):
+    stored = set(snapshots.snapshot_runs(engine))
+    if not stored:
         return []
-    snap = engine.table(snapshots.SNAPSHOTS)
-    stored = set(snap.select("run_id").distinct().to_pyarrow().column("run_id").to_pylist())
     done = [r["run_id"] for r in runs(engine, limit=10_000) if r["status"] == "succeeded"]
     return [r for r in done if r in stored]
 

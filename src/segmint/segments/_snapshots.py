@@ -2,18 +2,28 @@
 
 Every run writes, in one unit of work:
 
-``segment_snapshots`` (run_id, segment, customer_id)
-    who was in each segment at that run (older runs pruned to ``keep_snapshots``);
+``segment_memberships`` (segment, customer_id, from_run, to_run)
+    who was in each segment at every stored run, as spans: a customer is a member at run
+    ``r`` when ``from_run <= r`` and ``to_run`` is null (still a member) or after ``r``.
+    A run adds a span for each customer who entered a segment and closes the span of each
+    who left it: a daily run at a million customers writes the few thousand changes, not
+    the millions of unchanged memberships (7.1M rows, some 2 s a run, when every run
+    stored its whole snapshot);
+``segment_snapshot_runs`` (run_id)
+    the runs whose snapshot the spans still hold (older runs pruned to ``keep_snapshots``);
 ``segment_deltas`` (run_id, as_of, segment, customer_id, change)
     ``entered`` / ``exited`` against the previous successful run (kept forever: the history
     of every customer and the feed for destinations that sync changes);
 ``segment_sizes`` (run_id, as_of, segment, size, entered, exited)
     the size of every segment over time.
 
-The current membership is the snapshot of the latest successful run (:func:`run_members`):
-the snapshot table is appended run by run, so reading one run of it is cheap, and a second
-copy of every membership would double what each run writes.  A run that fails publishes
+Run ids sort in the order runs were published (:func:`segmint.runs.new_run_id`), which is
+what makes a span's bounds comparable.  The current membership is the snapshot of the
+latest successful run (:func:`run_members`): its open spans.  A run that fails publishes
 nothing: the previous snapshot stays the current one.
+
+A store written before spans (one ``segment_snapshots`` row per run, segment and member)
+is converted on its next run: the latest stored run becomes the open spans.
 """
 
 from __future__ import annotations
@@ -26,9 +36,12 @@ import ibis.expr.types as ir
 
 from segmint.engine import Engine
 
-SNAPSHOTS = "segment_snapshots"
+MEMBERSHIPS = "segment_memberships"
+SNAPSHOT_RUNS = "segment_snapshot_runs"
 DELTAS = "segment_deltas"
 SIZES = "segment_sizes"
+#: the table of whole snapshots, one row per run, segment and member, before spans
+LEGACY_SNAPSHOTS = "segment_snapshots"
 
 
 def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
@@ -47,12 +60,31 @@ def stack_members(members: Mapping[str, ir.Table]) -> ir.Table:
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
+def snapshot_runs(engine: Engine) -> list[str]:
+    """The runs whose snapshot is stored, oldest first."""
+    if not engine.has_table(SNAPSHOT_RUNS):
+        return []
+    runs = engine.table(SNAPSHOT_RUNS).run_id.to_pyarrow().to_pylist()
+    return sorted(str(r) for r in runs)
+
+
+def has_snapshot(engine: Engine, run_id: str) -> bool:
+    """Whether the membership at ``run_id`` is stored (its snapshot was not pruned)."""
+    return run_id in snapshot_runs(engine)
+
+
+def _at(spans: ir.Table, run_id: str) -> ir.Table:
+    """The spans covering ``run_id``, as (segment, customer_id)."""
+    run = ibis.literal(run_id, type="string")
+    open_at = (spans.from_run <= run) & (spans.to_run.isnull() | (spans.to_run > run))
+    return spans.filter(open_at).select("segment", "customer_id")
+
+
 def run_members(engine: Engine, run_id: str | None) -> ir.Table | None:
-    """Membership (segment, customer_id) at ``run_id``, if its snapshot is still stored."""
-    if run_id is None or not engine.has_table(SNAPSHOTS):
+    """Membership (segment, customer_id) at ``run_id``; None if its snapshot is not stored."""
+    if run_id is None or not engine.has_table(MEMBERSHIPS) or not has_snapshot(engine, run_id):
         return None
-    snap = engine.table(SNAPSHOTS)
-    return snap.filter(snap.run_id == run_id).select("segment", "customer_id")
+    return _at(engine.table(MEMBERSHIPS), run_id)
 
 
 def deltas(current: ir.Table, previous: ir.Table | None) -> ir.Table:
@@ -105,11 +137,11 @@ def publish(
 ) -> None:
     """Write snapshot, deltas and sizes of one run (``members``: segment -> member table).
 
-    The snapshot is appended straight from the member tables, and the deltas and sizes
-    are computed from them too: the stacked membership (millions of rows at a million
-    customers) is written once, and of the stored snapshots only the previous run's is
-    read.  Call inside ``engine.transaction()``: together with the run record these
-    writes are one unit of work.
+    The deltas are found against the open spans (the previous run's membership, read
+    once), written once to a work table, and the spans change by them alone: a span for
+    each ``entered``, ``to_run`` set on the open span of each ``exited``.  ``run_id`` must
+    sort after every stored run.  Call inside ``engine.transaction()``: together with the
+    run record these writes are one unit of work.
     """
     run = ibis.literal(run_id, type="string")
     at = ibis.literal(as_of, type="timestamp")
@@ -117,11 +149,14 @@ def publish(
     def stamped(t: ir.Table, *columns: str) -> ir.Table:
         return t.select(run_id=run, as_of=at, **{c: t[c] for c in columns})
 
+    _convert_legacy(engine)
     current = stack_members(members)
-    engine.append(
-        SNAPSHOTS, current.select(run_id=run, segment="segment", customer_id="customer_id")
-    )
-    found = deltas(current, run_members(engine, previous_run))
+    previous = run_members(engine, previous_run)
+    if previous is None and engine.has_table(MEMBERSHIPS):
+        # spans of a run that is not the previous successful one (its record was lost):
+        # they end here, and every current member enters
+        _close(engine, engine.table(MEMBERSHIPS).select("segment", "customer_id"), run_id)
+    found = deltas(current, previous)
     changes_name = engine.temp_name("run_deltas")
     engine.write(changes_name, found, temp=True)  # computed once: appended and counted
     try:
@@ -129,32 +164,77 @@ def publish(
         engine.append(DELTAS, stamped(changes, "segment", "customer_id", "change"))
         sized = sizes(current, changes, list(members))
         engine.append(SIZES, stamped(sized, "segment", "size", "entered", "exited"))
+        entered = changes.filter(changes.change == "entered")
+        engine.append(
+            MEMBERSHIPS,
+            entered.select(
+                segment=entered.segment,
+                customer_id=entered.customer_id,
+                from_run=run,
+                to_run=ibis.null().cast("string"),
+            ),
+        )
+        exited = changes.filter(changes.change == "exited")
+        _close(engine, exited.select("segment", "customer_id"), run_id)
+        engine.append(SNAPSHOT_RUNS, _runs_table([run_id]))
     finally:
         engine.drop(changes_name)
 
 
-def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
-    """Keep the snapshots of ``keep_runs`` (deltas and sizes are never pruned).
+def _runs_table(run_ids: list[str]) -> ir.Table:
+    return ibis.memtable({"run_id": run_ids}, schema=ibis.schema({"run_id": "string"}))
 
-    Pruning deletes rows (DuckDB) or rewrites the snapshot table (other engines), so it
-    waits until twice as many runs are stored as are kept: the table holds between
-    ``len(keep_runs)`` and twice that many runs.
-    """
-    if not engine.has_table(SNAPSHOTS):
+
+def _close(engine: Engine, keys: ir.Table, run_id: str) -> None:
+    """End at ``run_id`` the open spans of these (segment, customer_id) pairs."""
+    if int(keys.limit(1).count().execute()):
+        engine.update_matched(
+            MEMBERSHIPS, keys, on=("segment", "customer_id"), column="to_run", value=run_id
+        )
+
+
+def _convert_legacy(engine: Engine) -> None:
+    """Turn a store's whole snapshots (before spans) into the spans of its latest run."""
+    if not engine.has_table(LEGACY_SNAPSHOTS):
         return
-    snap = engine.table(SNAPSHOTS)
-    stored = set(snap.select("run_id").distinct().to_pyarrow().column("run_id").to_pylist())
-    if len(stored - set(keep_runs)) < max(len(keep_runs), 1):
-        return  # not enough to prune yet: do not rewrite the table every run
-    engine.keep_only(SNAPSHOTS, "run_id", keep_runs)
+    if not engine.has_table(MEMBERSHIPS):
+        old = engine.table(LEGACY_SNAPSHOTS)
+        latest = old.run_id.max().execute()
+        if latest is not None and latest == latest:  # NaN-safe: an empty table
+            rows = old.filter(old.run_id == latest)
+            engine.write(
+                MEMBERSHIPS,
+                rows.select(
+                    segment=rows.segment.cast("string"),
+                    customer_id=rows.customer_id.cast("string"),
+                    from_run=rows.run_id.cast("string"),
+                    to_run=ibis.null().cast("string"),
+                ),
+            )
+            engine.write(SNAPSHOT_RUNS, _runs_table([str(latest)]))
+    engine.drop(LEGACY_SNAPSHOTS)
 
 
-def has_snapshot(engine: Engine, run_id: str) -> bool:
-    """Whether any membership of ``run_id`` is stored (its snapshot was not pruned)."""
-    if not engine.has_table(SNAPSHOTS):
-        return False
-    snap = engine.table(SNAPSHOTS)
-    return int(snap.filter(snap.run_id == run_id).limit(1).count().execute()) > 0
+def prune_snapshots(engine: Engine, keep_runs: list[str]) -> None:
+    """Keep the snapshots of ``keep_runs`` and later (deltas and sizes are never pruned).
+
+    The spans that ended at or before the oldest kept run are deleted (DuckDB) or the
+    table is rewritten without them (other engines), so pruning waits until twice as many
+    runs are stored as are kept: the spans hold between ``len(keep_runs)`` and twice that
+    many runs.
+    """
+    stored = snapshot_runs(engine)
+    if not stored or not keep_runs:
+        return
+    oldest = min(keep_runs)
+    gone = [r for r in stored if r < oldest]
+    if len(gone) < max(len(keep_runs), 1):
+        return  # not enough to prune yet: do not rewrite the tables every run
+    spans = engine.table(MEMBERSHIPS)
+    ended = spans.filter(spans.to_run <= ibis.literal(oldest, type="string")).select("to_run")
+    ends = ended.distinct().to_pyarrow().column("to_run").to_pylist()
+    engine.delete_in(MEMBERSHIPS, "to_run", ends)
+    engine.delete_in(SNAPSHOT_RUNS, "run_id", gone)
 
 
 def cells_at(engine: Engine, run_id: str, prefix: str) -> ir.Table | None:
