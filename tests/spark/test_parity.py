@@ -227,3 +227,63 @@ def test_failed_load_leaves_every_table_unchanged(
     assert sorted(tables) == ["loads", "quarantine", "transactions"]
     if engines.name == "spark":  # no staging table, backup or publish log is left behind
         assert sorted(engines.con._stored_tables()) == ["loads", "quarantine", "transactions"]
+
+
+def test_runs_publish_the_same_spans_deltas_and_pruning_on_both_engines(
+    engines: Engine,
+) -> None:
+    import ibis
+
+    from segmint import runs
+    from segmint.segments import _snapshots as snapshots
+
+    each = [
+        {"vip": ["1", "2"], "lapsed": ["4"]},
+        {"vip": ["2", "3"], "lapsed": ["4", "5"]},
+        {"vip": ["3"], "lapsed": [], "new": ["1"]},
+        {"vip": ["1", "2"], "lapsed": ["4"]},
+    ]
+
+    def evaluation(members: dict[str, list[str]]) -> runs.Evaluation:
+        def evaluate(engine: Engine, as_of: datetime) -> runs.Evaluated:
+            base = ibis.memtable(pa.table({"customer_id": ["1", "2", "3", "4", "5"]}))
+            tables = {
+                name: ibis.memtable(pa.table({"customer_id": pa.array(ids, pa.string())}))
+                for name, ids in members.items()
+            }
+            return runs.Evaluated(base, tables)
+
+        return evaluate
+
+    ids = [
+        runs.run(engines, evaluation(m), keep_snapshots=2, now=datetime(2026, 1, i + 1)).run_id
+        for i, m in enumerate(each)
+    ]
+    # pruned after the fourth run to the two newest, whose members are read back exactly
+    assert snapshots.snapshot_runs(engines) == ids[2:]
+    for run_id, members in zip(ids[2:], each[2:], strict=True):
+        got = snapshots.run_members(engines, run_id)
+        assert got is not None
+        pairs = sorted((r["segment"], r["customer_id"]) for r in got.to_pyarrow().to_pylist())
+        assert pairs == sorted((s, c) for s, cs in members.items() for c in cs), run_id
+    d = engines.table("segment_deltas").to_pyarrow().to_pylist()
+    fourth = sorted(
+        (r["segment"], r["customer_id"], r["change"]) for r in d if r["run_id"] == ids[3]
+    )
+    assert fourth == [
+        ("lapsed", "4", "entered"),
+        ("new", "1", "exited"),
+        ("vip", "1", "entered"),
+        ("vip", "2", "entered"),
+        ("vip", "3", "exited"),
+    ]
+    # the spans that cover the third run or later: vip 3 (runs 2-3), new 1 (run 3), and
+    # the fourth run's vip 1, vip 2 and lapsed 4
+    spans = stored(engines, "segment_memberships")["rows"]
+    assert sorted((s, c, f == ids[2], t) for s, c, f, t in spans) == [
+        ("lapsed", "4", False, None),
+        ("new", "1", True, ids[3]),
+        ("vip", "1", False, None),
+        ("vip", "2", False, None),
+        ("vip", "3", False, ids[3]),
+    ]
