@@ -828,3 +828,36 @@ def test_only_computes_the_passes_of_the_named_traits(engine: Engine) -> None:
     assert any(r["tenure_days"] is not None for r in full.values())
     assert any(r["email_opens_30d"] for r in full.values())
     assert any(r["nps_last"] is not None for r in full.values())
+
+
+def test_a_restricted_base_keeps_only_the_columns_its_passes_read(
+    engine: Engine, frames: dict[str, pd.DataFrame]
+) -> None:
+    """What an incremental run does for the persons it recomputes: their rows once, in
+    narrow work tables, and the same traits as the full computation."""
+    from segmint.traits._base import complete_base, raw_base
+
+    config = parse_traits_config(DECLARED)
+    kept: list[ibis.Table] = []
+
+    def keep(expr: ibis.Table) -> ibis.Table:
+        name = engine.temp_name("restricted")
+        engine.write(name, expr, temp=True)
+        kept.append(engine.table(name))
+        return kept[-1]
+
+    records = ibis.memtable({"customer_id": ["c02", "c12", "c09"]})  # persons c02 and c09
+    raw = raw_base(engine, config, AS_OF, restrict=records, keep=keep)
+    got = _rows(complete_base(raw, config, AS_OF))
+    full = _rows(customer_base(engine, config, AS_OF))
+    assert set(got) == {"c02", "c09"}
+    for person, row in got.items():
+        assert {k: v for k, v in row.items() if not _same(v, full[person][k])} == {}, person
+    columns = {frozenset(t.columns) for t in kept}
+    # transactions: the built-in passes and the declared ones (category in their filters)
+    assert frozenset({"customer_id", "order_id", "_time", "amount", "category", "channel"}) in (
+        columns
+    )
+    # events: event_type, device, source and the time; not url, channel or campaign_id
+    assert frozenset({"customer_id", "_time", "event_type", "device", "source"}) in columns
+    assert all("product_name" not in c and "url" not in c for c in columns)

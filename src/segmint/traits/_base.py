@@ -145,15 +145,52 @@ def raw_base(
         t = activity(engine, table, cut, restrict=restrict)
         if t is None:
             continue
-        if restrict is not None and keep is not None:
-            t = keep(t)
-        aggs = table_aggregates(t, table, config, cut, one_line=one_line)
-        if aggs and (table == "transactions" or wanted is None or wanted & set(aggs)):
-            parts.append(t.group_by("customer_id").agg(**aggs))
-        for part in _ranked(table, t, one_line=one_line):
-            if wanted is None or wanted & set(part.columns):
-                parts.append(part)
+        mine = _table_parts(t, table, config, cut, one_line=one_line, wanted=wanted)
+        if restrict is not None and keep is not None and mine:
+            # the few persons' rows once, with only the columns the passes read: a scan of
+            # every column of millions of rows costs more than the passes themselves
+            t = keep(t.select(*read_columns(t, mine)))
+            mine = _table_parts(t, table, config, cut, one_line=one_line, wanted=wanted)
+        parts.extend(mine)
     return _join_all(base, parts)
+
+
+def _table_parts(
+    t: ir.Table,
+    table: str,
+    config: TraitsConfig,
+    cut: datetime,
+    *,
+    one_line: bool,
+    wanted: set[str] | None,
+) -> list[ir.Table]:
+    """The per-person tables (``customer_id`` and trait columns) of activity table
+    ``table`` (rows ``t``): its grouped aggregate and its ranked queries."""
+    parts: list[ir.Table] = []
+    aggs = table_aggregates(t, table, config, cut, one_line=one_line)
+    if aggs and (table == "transactions" or wanted is None or wanted & set(aggs)):
+        parts.append(t.group_by("customer_id").agg(**aggs))
+    for part in _ranked(table, t, one_line=one_line):
+        if wanted is None or wanted & set(part.columns):
+            parts.append(part)
+    return parts
+
+
+def read_columns(t: ir.Table, exprs: list[ir.Table]) -> list[str]:
+    """The columns of ``t`` that ``exprs`` (built on ``t``) may read, in ``t``'s order.
+
+    Every column name the expressions refer to outside ``t`` itself counts, whichever
+    relation it is read from: a superset of what they read, so projecting ``t`` to these
+    columns never changes their result.
+    """
+    import ibis.expr.operations as ops
+
+    root = t.op()
+    names: set[str] = set()
+    for expr in exprs:
+        found = expr.op().find(ops.Field, filter=lambda node: node != root)
+        names.update(str(f.name) for f in found)
+    return [c for c in t.columns if c in names or c == "customer_id"]
 
 
 def table_aggregates(
