@@ -120,7 +120,7 @@ class RunsConfig(_Model):
         10,
         ge=1,
         description=(
-            "Full segment snapshots kept: between this many and twice as many runs "
+            "Runs whose segment membership stays readable: between this many and twice as many "
             "(deltas and sizes are kept forever)"
         ),
     )
