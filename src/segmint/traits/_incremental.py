@@ -538,7 +538,14 @@ def _incremental(
         else []
     )
     stay = old_raw.anti_join(persons, old_raw.customer_id == persons.person_id)
-    raw = _shifted(engine, stay, shifts).union(rows)
+    if shifts:
+        # only the shifted persons' rows are joined with their moves: a join of every kept
+        # row let DuckDB build its hash table from the million wide rows (1-2 s a run)
+        on = stay.customer_id == shifting.person_id
+        moved = _shifted(engine, stay.semi_join(shifting, on), shifts)
+        raw = ibis.union(stay.anti_join(shifting, on), moved, rows)
+    else:
+        raw = stay.union(rows)
     state["persons"] = int(raw.count().execute())
     found = KeptBase(
         raw=raw,
