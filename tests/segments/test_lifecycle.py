@@ -101,6 +101,13 @@ CASES: dict[str, tuple[list[datetime], str]] = {
     "return_on_active_edge": ([ago(700), ago(180)], "reactivated"),
     "return_before_window": ([ago(900), ago(200), ago(10)], "active"),
     "later_orders_ignored": ([ago(700), AS_OF, AS_OF + timedelta(days=3)], "lapsed"),
+    # only orders since ago(180 + 365) are grouped: the gap before the window's first
+    # order, from inside that slice, from just before it, and an older gap that is not it
+    "gap_from_the_slice_start": ([ago(545), ago(179)], "reactivated"),
+    "gap_exactly_365_from_the_slice_start": ([ago(545), ago(180)], "active"),
+    "gap_from_just_before_the_slice": ([ago(545) - SECOND, ago(180)], "reactivated"),
+    "no_gap_inside_the_slice": ([ago(544), ago(180)], "active"),
+    "an_older_gap_is_not_a_return": ([ago(900), ago(400), ago(100)], "active"),
 }
 
 

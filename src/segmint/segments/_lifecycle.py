@@ -13,6 +13,11 @@ a gap longer than ``lapsed_days`` (any later one follows a purchase less than
 So one aggregate per customer over the orders activity table decides it: the first time
 at or after the window start and the last time before it, more than ``lapsed_days``
 apart.  Lines of one order share a ``_time``, so they never make a gap.
+
+Only the orders of the last ``active_days + lapsed_days`` are read: a customer with no
+order in the ``lapsed_days`` before the window but one earlier (``first_purchase`` before
+the window) had a gap longer than ``lapsed_days`` whatever the earlier order's time.  A run
+at a million customers thus groups the last nine months of orders, not all of them.
 """
 
 from __future__ import annotations
@@ -81,34 +86,41 @@ def lifecycle(
     active_since = ibis.literal(at - timedelta(days=settings.active_days), "timestamp")
     lapsed_since = ibis.literal(at - timedelta(days=settings.lapsed_days), "timestamp")
 
-    returns = _reactivating_customers(orders, at, active_since, settings.lapsed_days)
-    joined = base.left_join(returns, base.customer_id == returns._returning_id)
+    edges = _window_edges(orders, at, settings.active_days, settings.lapsed_days)
+    joined = base.left_join(edges, base.customer_id == edges._edges_id)
     first = joined.first_purchase.cast("timestamp")
     last = joined.last_purchase.cast("timestamp")
+    gap = ibis.interval(days=settings.lapsed_days)
+    returning = joined._first_inside.notnull() & (
+        (joined._last_before.isnull() & (first < active_since))  # the one before is older
+        | (joined._last_before + gap < joined._first_inside)
+    )
     stage = ibis.cases(
         (last.isnull(), "prospect"),
         (last < lapsed_since, "lapsed"),
         (last < active_since, "at_risk"),
         (first >= new_since, "new"),
-        (joined._returning_id.notnull(), "reactivated"),
+        (returning, "reactivated"),
         (joined.frequency.fill_null(0) >= settings.loyal_orders, "loyal"),
         else_="active",
     )
     return joined.select(customer_id=joined.customer_id, lifecycle_stage=stage)
 
 
-def _reactivating_customers(
-    orders: ir.Table, as_of: datetime, active_since: ir.Value, lapsed_days: int
+def _window_edges(
+    orders: ir.Table, as_of: datetime, active_days: int, lapsed_days: int
 ) -> ir.Table:
-    """Customers with a purchase within the active window after a gap > ``lapsed_days``."""
+    """Per customer with an order in the last ``active_days + lapsed_days``: the first time
+    within the active window (``_first_inside``) and the last one in the ``lapsed_days``
+    before it (``_last_before``), as ``(_edges_id, _first_inside, _last_before)``."""
+    window_start = as_of - timedelta(days=active_days)
     timed = orders.select(customer_id=orders.customer_id, _time=orders._time.cast("timestamp"))
-    before = timed.filter(timed._time < ibis.literal(as_of, "timestamp"))
-    inside = before._time >= active_since
-    edges = before.group_by("customer_id").agg(
-        _first_inside=before._time.min(where=inside),
-        _last_before=before._time.max(where=~inside),
+    recent = timed.filter(
+        (timed._time >= ibis.literal(window_start - timedelta(days=lapsed_days), "timestamp"))
+        & (timed._time < ibis.literal(as_of, "timestamp"))
     )
-    returning = edges.filter(
-        edges._last_before + ibis.interval(days=lapsed_days) < edges._first_inside
+    inside = recent._time >= ibis.literal(window_start, "timestamp")
+    return recent.group_by(_edges_id=recent.customer_id).agg(
+        _first_inside=recent._time.min(where=inside),
+        _last_before=recent._time.max(where=~inside),
     )
-    return returning.select(_returning_id=returning.customer_id)
