@@ -17,7 +17,18 @@ from pathlib import Path
 import pytest
 
 from segmint import service
+from segmint.engine import Engine, connect
 from segmint.project import Project
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """An empty in-memory DuckDB engine."""
+    eng = connect("duckdb:///:memory:")
+    try:
+        yield eng
+    finally:
+        eng.close()
 
 
 @pytest.fixture

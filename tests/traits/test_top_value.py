@@ -7,14 +7,13 @@ null inside a struct orders first (on DuckDB last).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmint.engine import Engine, connect
+from segmint.engine import Engine
 from segmint.traits._builtin import top_value
 
 SCHEMA = pa.schema({"customer_id": pa.string(), "order_id": pa.string(),
@@ -88,15 +87,6 @@ def _expected(rows: list[tuple[Any, ...]], *, spend: bool) -> dict[str, tuple[An
         value = None if not spend or pd.isna(best["spend"]) else float(best["spend"])
         out[str(cid)] = (best["category"], value, len(mine))
     return out
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = connect("duckdb:///:memory:")
-    try:
-        yield eng
-    finally:
-        eng.close()
 
 
 def _top(engine: Engine, rows: list[tuple[Any, ...]], *, spend: bool) -> dict[str, tuple[Any, ...]]:
