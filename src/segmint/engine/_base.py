@@ -113,6 +113,8 @@ class Engine:
         The generic form rewrites the table (portable to every engine); engines that can
         delete rows in place override it.
         """
+        if not values:
+            return
         t = self.con.table(name)
         self.con.create_table(
             name, t.filter(~t[column].isin(values).fill_null(False)), overwrite=True
