@@ -861,3 +861,30 @@ def test_a_restricted_base_keeps_only_the_columns_its_passes_read(
     # events: event_type, device, source and the time; not url, channel or campaign_id
     assert frozenset({"customer_id", "_time", "event_type", "device", "source"}) in columns
     assert all("product_name" not in c and "url" not in c for c in columns)
+
+
+def test_an_evaluation_reads_the_identity_map_once(engine: Engine) -> None:
+    from segmint.traits._activity import merged_ids, pinned_identities
+
+    made: list[str] = []
+
+    def keep(expr: ibis.Table) -> ibis.Table:
+        name = engine.temp_name("ids")
+        engine.write(name, expr, temp=True)
+        made.append(name)
+        return engine.table(name)
+
+    unpinned = merged_ids(engine).to_pyarrow().sort_by("customer_id")
+    before = activity(engine, "transactions", AS_OF).to_pyarrow().sort_by("_key")  # type: ignore[union-attr]
+    with pinned_identities(engine, keep):
+        with pinned_identities(engine, keep):  # nested: the outer table stays
+            assert len(made) == 1
+        pinned = merged_ids(engine)
+        assert pinned.get_name() == made[0]
+        assert pinned.to_pyarrow().sort_by("customer_id").equals(unpinned)
+        during = activity(engine, "transactions", AS_OF).to_pyarrow().sort_by("_key")  # type: ignore[union-attr]
+        # identities change meanwhile: the evaluation keeps the map it started with
+        engine.write("identities", engine.table("identities").mutate(person_id=ibis.literal("x")))
+        assert merged_ids(engine).to_pyarrow().sort_by("customer_id").equals(unpinned)
+    assert during.equals(before)
+    assert merged_ids(engine).count().execute() == engine.count("identities")  # unpinned again

@@ -65,6 +65,9 @@ class Engine:
         self.con = con
         self.url = url
         self._depth = 0
+        #: work tables read in place of an expression while one evaluation runs (see
+        #: ``segmint.traits._activity.pinned_identities``)
+        self.pinned: dict[str, ir.Table] = {}
 
     # -- catalogue -----------------------------------------------------------------------
     def has_table(self, name: str) -> bool:

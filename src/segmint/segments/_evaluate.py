@@ -34,7 +34,7 @@ from segmint.segments._rfm import rfm
 from segmint.segments._rules import FieldCondition, Rule
 from segmint.segments._tiers import value_tiers
 from segmint.traits import customer_base
-from segmint.traits._activity import activity, resolve_as_of
+from segmint.traits._activity import activity, pinned_identities, resolve_as_of
 from segmint.traits._attributes import attribute_fields
 from segmint.traits._base import complete_base
 from segmint.traits._incremental import KeptBase, run_base
@@ -458,8 +458,25 @@ def _evaluate(
     incremental: bool = False,
 ) -> tuple[Evaluated, RuleContext]:
     """:func:`evaluate`, and the rule context with the activity passes of every rule
-    (``extra`` too, a rule to compile afterwards) materialised."""
+    (``extra`` too, a rule to compile afterwards) materialised.  The identity map is read
+    once, into a work table, for all of it (:func:`pinned_identities`)."""
     scratch: list[str] = []
+    with pinned_identities(engine, lambda expr: _keep(engine, expr, scratch, "ids")):
+        return _evaluate_pinned(
+            engine, config, as_of, scratch, only=only, extra=extra, incremental=incremental
+        )
+
+
+def _evaluate_pinned(
+    engine: Engine,
+    config: ProjectConfig,
+    as_of: datetime,
+    scratch: list[str],
+    *,
+    only: Needs | None,
+    extra: Rule | None,
+    incremental: bool,
+) -> tuple[Evaluated, RuleContext]:
     fields = None if only is None else _with_score_inputs(config, only.fields)
     kept: KeptBase | None = None
     how: dict[str, Any] | None = None

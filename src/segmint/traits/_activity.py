@@ -7,6 +7,8 @@ merged customer records count for the one person they belong to, and nothing at 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from segmint.engine import Engine
 
 IDENTITIES = "identities"
+#: the key of the pinned merged ids in ``Engine.pinned``
+_MERGED = "merged_ids"
 #: data-model field type -> Ibis type
 IBIS_TYPES: dict[str, str] = {
     "string": "string",
@@ -85,8 +89,31 @@ def merged_ids(engine: Engine) -> ir.Table:
     percent of the ids) and falling back to the row's own id gives the same person ids as
     the whole map, with a far smaller hash table to probe for millions of rows.
     """
+    pinned = engine.pinned.get(_MERGED)
+    if pinned is not None:
+        return pinned
     persons = person_map(engine)
     return persons.filter(persons.customer_id != persons.person_id)
+
+
+@contextlib.contextmanager
+def pinned_identities(engine: Engine, keep: Callable[[ir.Table], ir.Table]) -> Iterator[None]:
+    """Read the identity map once for a whole evaluation.
+
+    Until the block ends, :func:`merged_ids` returns the work table ``keep`` makes of it.
+    A run at a million customers reads it in some 15 passes, each of which scanned the
+    million identities again (about 0.02 s each); and one map for the whole evaluation
+    means an identity resolution that lands meanwhile cannot give its passes different
+    persons.  Nested blocks keep the outer table.
+    """
+    if _MERGED in engine.pinned:
+        yield
+        return
+    engine.pinned[_MERGED] = keep(merged_ids(engine))
+    try:
+        yield
+    finally:
+        engine.pinned.pop(_MERGED, None)
 
 
 def only_records(table: ir.Table, records: ir.Table) -> ir.Table:
