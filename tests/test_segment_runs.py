@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from segmint import runs, service
 from segmint.cli import app
+from segmint.exceptions import ConfigError
 from segmint.project import Project
 from segmint.segments import _snapshots as snapshots
 
@@ -198,7 +199,9 @@ def test_preview_evaluates_only_what_the_rule_needs(demo: Project, name: str) ->
         assert n.families
 
 
-def test_movement_between_two_runs_matches_a_crosstab(demo: Project) -> None:
+def test_movement_between_two_runs_matches_a_crosstab(
+    demo: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from segmint.segments import rfm
     from segmint.segments._rfm import NO_CELL
     from segmint.traits import customer_base
@@ -226,6 +229,12 @@ def test_movement_between_two_runs_matches_a_crosstab(demo: Project) -> None:
     r = CliRunner().invoke(app, ["segments", "movement", "rmf", "-p", str(demo.root)])
     assert r.exit_code == 1
     assert "did you mean 'rfm'" in r.output
+
+    # a run whose snapshot was pruned (the registry no longer lists it) is refused
+    stored = snapshots.snapshot_runs(demo.engine)
+    monkeypatch.setattr(snapshots, "snapshot_runs", lambda _e: [r for r in stored if r != a.run_id])
+    with pytest.raises(ConfigError, match=f"no snapshot of run {a.run_id} is stored"):
+        service.movement(demo, "rfm", from_run=a.run_id, to_run=b.run_id)
 
 
 def test_a_run_merges_only_the_attributes_its_rules_read(demo: Project) -> None:

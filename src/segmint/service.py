@@ -588,7 +588,7 @@ def movement(
         if run_id not in done:
             raise SegmentNotFoundError(f"no successful run {run_id!r}{did_you_mean(run_id, done)}")
         cells = snapshots.cells_at(eng, run_id, prefix)
-        if cells is None or not snapshots.has_snapshot(eng, run_id):
+        if cells is None:  # its snapshot is no longer stored
             raise ConfigError(
                 f"no snapshot of run {run_id} is stored (older runs are pruned: see "
                 f"runs.keep_snapshots)"

@@ -270,8 +270,9 @@ def _members_before(engine: Engine, start: datetime) -> tuple[pd.DataFrame, str 
     if engine.has_table(RUNS):
         r = engine.table(RUNS)
         ok = r.filter((r.status == "succeeded") & (r.as_of <= ibis.literal(start)))
+        stored = set(snapshots.snapshot_runs(engine))  # read once, not per run
         for rid in ok.order_by(ibis.desc("run_id")).run_id.to_pyarrow().to_pylist():
-            if snapshots.has_snapshot(engine, str(rid)):
+            if str(rid) in stored:
                 run_id = str(rid)
                 break
     if run_id is None:

@@ -68,11 +68,6 @@ def snapshot_runs(engine: Engine) -> list[str]:
     return sorted(str(r) for r in runs)
 
 
-def has_snapshot(engine: Engine, run_id: str) -> bool:
-    """Whether the membership at ``run_id`` is stored (its snapshot was not pruned)."""
-    return run_id in snapshot_runs(engine)
-
-
 def _at(spans: ir.Table, run_id: str) -> ir.Table:
     """The spans covering ``run_id``, as (segment, customer_id)."""
     run = ibis.literal(run_id, type="string")
@@ -82,7 +77,7 @@ def _at(spans: ir.Table, run_id: str) -> ir.Table:
 
 def run_members(engine: Engine, run_id: str | None) -> ir.Table | None:
     """Membership (segment, customer_id) at ``run_id``; None if its snapshot is not stored."""
-    if run_id is None or not engine.has_table(MEMBERSHIPS) or not has_snapshot(engine, run_id):
+    if run_id is None or not engine.has_table(MEMBERSHIPS) or run_id not in snapshot_runs(engine):
         return None
     return _at(engine.table(MEMBERSHIPS), run_id)
 
