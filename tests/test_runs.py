@@ -247,3 +247,74 @@ def test_a_store_of_whole_snapshots_is_converted_on_its_next_run(engine: Engine)
         ("vip", "2"),
     ]
     assert _members(engine, r.run_id) == _pairs(RUN_MEMBERS[1])
+
+
+def _moving_evaluation(values: list[int], fail: bool = False) -> runs.Evaluation:
+    """An evaluation whose traits are a stored work table less its attribute column, as a
+    project's run makes them; ``fail``: the run fails after publishing its traits."""
+
+    class Failing:
+        def publish(self, engine: Engine, run_id: str) -> None:
+            raise OSError("disk full")
+
+        def prune(self, engine: Engine) -> None: ...
+
+        def discard(self, engine: Engine) -> None: ...
+
+    def evaluate(engine: Engine, as_of: datetime) -> runs.Evaluated:
+        work = engine.temp_name("wide")
+        rows = {"customer_id": CUSTOMERS[: len(values)], "country": ["DK"] * len(values)}
+        engine.write(work, pa.table({**rows, "x": values}))
+        base = engine.table(work)
+        found = runs.Evaluated(base, {"vip": base.select("customer_id")}, [work])
+        found.traits, found.traits_work = base.drop("country"), work
+        found.kept = Failing() if fail else None
+        return found
+
+    return evaluate
+
+
+def test_a_run_moves_its_stored_traits_into_place_and_a_failure_keeps_the_old_ones(
+    engine: Engine,
+) -> None:
+    first = runs.run(engine, _moving_evaluation([1, 2, 3]), now=datetime(2026, 1, 1))
+    traits = engine.table("customer_traits").order_by("customer_id").to_pyarrow().to_pydict()
+    assert traits == {
+        "customer_id": ["1", "2", "3"],
+        "x": [1, 2, 3],
+        "run_id": [first.run_id] * 3,
+        "as_of": [datetime(2026, 1, 1)] * 3,
+    }
+    assert engine.stored_work_tables() == []  # moved, and nothing else left
+    with pytest.raises(OSError, match="disk full"):
+        runs.run(engine, _moving_evaluation([7, 8], fail=True), now=datetime(2026, 1, 2))
+    after = engine.table("customer_traits").order_by("customer_id").to_pyarrow().to_pydict()
+    assert after == traits
+    assert engine.stored_work_tables() == []  # the failed run's work table is dropped
+    runs.run(engine, _moving_evaluation([7, 8]), now=datetime(2026, 1, 3))
+    assert engine.table("customer_traits").x.to_pyarrow().to_pylist() == [7, 8]
+
+
+def test_the_next_run_drops_the_work_tables_a_killed_run_left(engine: Engine) -> None:
+    left = engine.temp_name("wide")
+    engine.write(left, pa.table({"customer_id": ["1"]}))  # stored: it outlives a kill
+    engine.write("kept_table", pa.table({"customer_id": ["1"]}))
+    runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 1))
+    assert engine.has_table(left)  # no run was interrupted: it may be another's
+    runs._record(
+        engine,
+        {
+            "run_id": "20260101T000000000000",
+            "as_of": datetime(2026, 1, 1),
+            "started_at": datetime(2026, 1, 1),
+            "finished_at": None,
+            "status": "running",
+            "customers": None,
+            "segments": None,
+            "seconds": None,
+            "error": None,
+        },
+    )
+    runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 2))
+    assert not engine.has_table(left)
+    assert engine.has_table("kept_table")

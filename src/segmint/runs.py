@@ -58,7 +58,9 @@ class Evaluated:
     ``cards`` are the model cards of the models fitted for the run (stored with it);
     ``fits`` the fitted models a later run may re-use (``segmint.fits``); ``kept`` the raw
     customer base to keep for the next run's incremental traits, ``base_path`` how the
-    base was computed (``segmint.traits._incremental``).
+    base was computed (``segmint.traits._incremental``); ``traits_work`` a stored work
+    table whose columns, less some, are ``traits``: the run moves it into place as
+    ``customer_traits`` (``Engine.replace_with``) instead of copying it.
     """
 
     base: ir.Table
@@ -69,6 +71,7 @@ class Evaluated:
     fits: list[StoredFit] = field(default_factory=list)
     kept: Kept | None = None
     base_path: dict[str, Any] | None = None
+    traits_work: str | None = None
 
 
 class Kept(Protocol):
@@ -148,6 +151,9 @@ def _mark_interrupted(engine: Engine) -> None:
     for row in stale.to_pylist():
         row.update(status="interrupted", error="the process ended before the run finished")
         _record(engine, row)
+    if stale.num_rows:
+        for name in engine.stored_work_tables():  # the interrupted run's work tables
+            engine.drop(name)
 
 
 def run(
@@ -193,13 +199,7 @@ def run(
             snapshots.publish(
                 engine, run_id=run_id, as_of=as_of, members=members, previous_run=previous
             )
-            traits = result.base if result.traits is None else result.traits
-            engine.write(
-                TRAITS,
-                traits.mutate(
-                    run_id=ibis.literal(run_id), as_of=ibis.literal(as_of, type="timestamp")
-                ),
-            )
+            _publish_traits(engine, result, run_id, as_of)
             if result.cards:
                 engine.append(CARDS, _cards_table(run_id, as_of, result.cards))
             if result.fits:
@@ -244,6 +244,23 @@ def run(
         previous_run=previous,
         traits=result.base_path,
     )
+
+
+def _publish_traits(engine: Engine, result: Evaluated, run_id: str, as_of: datetime) -> None:
+    """Replace ``customer_traits`` by the run's traits, stamped with the run."""
+    stamps = {
+        "run_id": ibis.literal(run_id, type="string"),
+        "as_of": ibis.literal(as_of, type="timestamp"),
+    }
+    traits = result.base if result.traits is None else result.traits
+    if result.traits_work is None:
+        engine.write(TRAITS, traits.mutate(**stamps))
+        return
+    work = engine.table(result.traits_work).columns
+    if list(traits.columns) != [c for c in work if c in traits.columns]:
+        raise ValueError(f"traits are not the columns of work table {result.traits_work}")
+    drop = [c for c in work if c not in traits.columns]
+    engine.replace_with(TRAITS, result.traits_work, drop=drop, constants=stamps)
 
 
 def _cards_table(run_id: str, as_of: datetime, cards: list[dict[str, Any]]) -> pa.Table:

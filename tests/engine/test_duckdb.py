@@ -148,3 +148,64 @@ def test_write_registers_a_python_udf_the_expression_calls() -> None:
     src = eng.table("src")
     eng.write("out", src.select(w=twice(src.v)), temp=True)
     assert sorted(eng.table("out").w.to_pyarrow().to_pylist()) == [2, 4]
+
+
+def test_replace_with_moves_a_stored_work_table_into_place_as_the_generic_engine_copies() -> None:
+    from datetime import datetime
+
+    from segmint.engine._base import Engine
+
+    rows = pa.table({"id": ["1", "2", "3"], "keep": [1.5, None, 3.0], "attr": ["x", "y", "z"]})
+    stamps = {
+        "run_id": ibis.literal("r'7", type="string"),  # a quote stays a value
+        "as_of": ibis.literal(datetime(2026, 10, 1, 3, 4, 5, 6), type="timestamp"),
+    }
+    eng = connect("duckdb:///:memory:")
+    for name in ("target", "generic"):
+        eng.write(name, pa.table({"old": [1]}))
+    work = eng.temp_name("wide")
+    eng.write(work, rows)
+    eng.write("work_copy", rows)
+    assert eng.stored_work_tables() == [work]
+    with eng.transaction():
+        eng.replace_with("target", work, drop=["attr"], constants=stamps)
+    Engine.replace_with(eng, "generic", "work_copy", drop=["attr"], constants=stamps)
+    expected = {
+        "id": ["1", "2", "3"],
+        "keep": [1.5, None, 3.0],
+        "run_id": ["r'7"] * 3,
+        "as_of": [datetime(2026, 10, 1, 3, 4, 5, 6)] * 3,
+    }
+    for name in ("target", "generic"):
+        assert eng.table(name).order_by("id").to_pyarrow().to_pydict() == expected, name
+        assert dict(eng.table(name).schema()) == dict(eng.table("generic").schema())
+    # moved, not copied: the work table is gone, and the stamps left no default behind
+    assert not eng.has_table(work)
+    assert eng.stored_work_tables() == []
+    eng.con.con.execute("INSERT INTO target (id) VALUES ('4')")
+    target = eng.table("target")
+    assert target.filter(target.id == "4").run_id.to_pyarrow().to_pylist() == [None]
+
+
+def test_replace_with_rolls_back_with_its_unit_and_copies_a_temporary_work_table() -> None:
+    eng = connect("duckdb:///:memory:")
+    eng.write("target", pa.table({"old": [1]}))
+    work = eng.temp_name("wide")
+    eng.write(work, pa.table({"id": ["1"], "attr": ["x"]}))
+
+    def fail_after_the_move() -> None:
+        with eng.transaction():
+            eng.replace_with("target", work, drop=["attr"])
+            raise RuntimeError("the run failed after its traits")
+
+    with pytest.raises(RuntimeError, match="after its traits"):
+        fail_after_the_move()
+    assert eng.table("target").to_pyarrow().to_pydict() == {"old": [1]}
+    assert eng.table(work).to_pyarrow().to_pydict() == {"id": ["1"], "attr": ["x"]}
+    # a temporary table cannot become a stored one: it is copied, and stays
+    temp = eng.temp_name("wide")
+    eng.write(temp, pa.table({"id": ["2"], "attr": ["y"]}), temp=True)
+    eng.replace_with("target", temp, drop=["attr"])
+    assert eng.table("target").to_pyarrow().to_pydict() == {"id": ["2"]}
+    assert eng.has_table(temp)
+    assert eng.stored_work_tables() == [work]

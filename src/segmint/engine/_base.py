@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 _ENGINES: dict[str, Callable[[str, Path], Engine]] = {}
 _counter = itertools.count()
+#: the start of every work table's name
+WORK_PREFIX = "_segmint_"
 
 
 def register_engine(scheme: str, factory: Callable[[str, Path], Engine]) -> None:
@@ -60,6 +62,8 @@ class Engine:
     """
 
     name: ClassVar[str] = "engine"
+    #: whether :meth:`replace_with` moves a stored work table into place (no copy)
+    moves_tables: ClassVar[bool] = False
 
     def __init__(self, con: ibis.BaseBackend, url: str) -> None:
         self.con = con
@@ -94,7 +98,12 @@ class Engine:
         self.con.drop_table(name, force=True)
 
     def temp_name(self, prefix: str) -> str:
-        return f"_segmint_{prefix}_{next(_counter)}"
+        return f"{WORK_PREFIX}{prefix}_{next(_counter)}"
+
+    def stored_work_tables(self) -> list[str]:
+        """Work tables (named by :meth:`temp_name`) written as stored tables: what a
+        process killed during a run leaves behind (temporary ones die with it)."""
+        return []
 
     # -- writes ---------------------------------------------------------------------------
     def merge(self, name: str, obj: ir.Table, *, on: str = "_key") -> None:
@@ -142,6 +151,24 @@ class Engine:
         self.con.create_table(
             name, j.select(**{c: new if c == column else j[c] for c in t.columns}), overwrite=True
         )
+
+    def replace_with(
+        self,
+        name: str,
+        work: str,
+        *,
+        drop: Sequence[str] = (),
+        constants: Mapping[str, ir.Scalar] | None = None,
+    ) -> None:
+        """Replace table ``name`` by the rows of work table ``work`` without the columns
+        ``drop`` and with ``constants`` appended as columns.
+
+        The generic form copies the rows; engines that can rename a table override it and
+        move ``work`` into place instead (it is gone afterwards).  ``work`` must then be a
+        stored table (written with ``temp=False``, see :attr:`moves_tables`).
+        """
+        t = self.con.table(work)
+        self.write(name, t.drop(*drop).mutate(**(constants or {})))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

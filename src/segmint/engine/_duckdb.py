@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl
 
-from segmint.engine._base import Engine, register_engine
+import sqlglot as sg
+
+from segmint.engine._base import WORK_PREFIX, Engine, register_engine
 from segmint.exceptions import EngineError
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class DuckDBEngine(Engine):
     """DuckDB through Ibis, with real transactions and a native keyed merge."""
 
     name: ClassVar[str] = "duckdb"
+    moves_tables: ClassVar[bool] = True
 
     def write(self, name: str, obj: ir.Table | pa.Table, *, temp: bool = False) -> None:
         """Create or replace table ``name`` with ``obj`` in one ``CREATE OR REPLACE ... AS``.
@@ -81,6 +84,53 @@ class DuckDBEngine(Engine):
             f"WHERE {match} AND t.{col} IS NULL",
             [value],
         )
+
+    def stored_work_tables(self) -> list[str]:
+        rows = self.con.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+            "AND schema_name = current_schema() AND database_name = current_database() "
+            "AND starts_with(table_name, $1)",
+            [WORK_PREFIX],
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def replace_with(
+        self,
+        name: str,
+        work: str,
+        *,
+        drop: Sequence[str] = (),
+        constants: Mapping[str, ir.Scalar] | None = None,
+    ) -> None:
+        """Move ``work`` into place with ``ALTER TABLE``: its columns dropped and the
+        constants added in place, then renamed to ``name``.
+
+        Writing a stored table of a million customers and 60 columns costs 1.2-1.3 s;
+        these statements take 0.02 s.  A temporary ``work`` table (which cannot become a
+        stored one) is copied as on other engines.
+        """
+        raw = self.con.con
+        stored = raw.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $1 AND NOT temporary "
+            "AND schema_name = current_schema() AND database_name = current_database()",
+            [work],
+        ).fetchone()
+        if not stored or not stored[0]:
+            super().replace_with(name, work, drop=drop, constants=constants)
+            return
+        target, q = _quote(name), _quote(work)
+        for column in drop:
+            raw.execute(f"ALTER TABLE {q} DROP COLUMN {_quote(column)}")
+        for column, value in (constants or {}).items():
+            col = _quote(column)
+            select = sg.parse_one(self.con.compile(value.name(column).as_table()), read="duckdb")
+            literal = select.expressions[0].unalias().sql("duckdb")
+            kind = raw.execute(f"SELECT typeof({literal})").fetchone()[0]
+            # the value fills the new column; the default is then dropped from the schema
+            raw.execute(f"ALTER TABLE {q} ADD COLUMN {col} {kind} DEFAULT {literal}")
+            raw.execute(f"ALTER TABLE {q} ALTER COLUMN {col} DROP DEFAULT")
+        raw.execute(f"DROP TABLE IF EXISTS {target}")
+        raw.execute(f"ALTER TABLE {q} RENAME TO {target}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

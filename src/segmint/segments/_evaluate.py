@@ -260,9 +260,11 @@ def _fit_or_reuse(
     return fitted, fitted.card.to_dict(), [StoredFit.of(model, key, as_of, fitted)]
 
 
-def _keep(engine: Engine, expr: ir.Table, scratch: list[str], prefix: str) -> ir.Table:
+def _keep(
+    engine: Engine, expr: ir.Table, scratch: list[str], prefix: str, *, temp: bool = True
+) -> ir.Table:
     name = engine.temp_name(prefix)
-    engine.write(name, expr, temp=True)
+    engine.write(name, expr, temp=temp)
     scratch.append(name)
     return engine.table(name)
 
@@ -480,6 +482,7 @@ def _evaluate_pinned(
     fields = None if only is None else _with_score_inputs(config, only.fields)
     kept: KeptBase | None = None
     how: dict[str, Any] | None = None
+    traits_work: str | None = None
     if only is None:
         base, kept, how = _run_base(engine, config, as_of, incremental, scratch)
     else:
@@ -493,7 +496,12 @@ def _evaluate_pinned(
             return _keep(engine, expr, scratch, "families")
 
         wide = with_families(engine, base, config, as_of, keep)
-        base = _keep(engine, wide, scratch, "wide")
+        # a run's wide table is stored where the engine can move it into place as the
+        # published traits (``Engine.replace_with``) instead of copying it
+        stored = only is None and engine.moves_tables
+        base = _keep(engine, wide, scratch, "wide", temp=not stored)
+        if stored:
+            traits_work = scratch[-1]
         members.update(family_members(base, config))
     elif cards:
         base = _keep(engine, base, scratch, "scored")
@@ -527,7 +535,7 @@ def _evaluate_pinned(
     # attributes stay in the customers table; a run stores what it computed
     traits = base.drop(*(c for c in attribute_fields() if c in base.columns))
     found = Evaluated(base, members, scratch, traits=traits, cards=cards, fits=fits)
-    found.kept, found.base_path = kept, how
+    found.kept, found.base_path, found.traits_work = kept, how, traits_work
     return found, ctx
 
 
