@@ -472,7 +472,10 @@ def main() -> None:
     eng = project.engine
     n_tx, n_ev = eng.count("transactions"), eng.count("events")
     size = f"{args.customers:,} customers, {n_tx:,} transactions, {n_ev:,} events"
-    print(f"\nStore: {size}; as of {AS_OF:%Y-%m-%d}\n")
+    threads = eng.con.con.execute("SELECT current_setting('threads')").fetchone()
+    print(f"\nStore: {size}; as of {AS_OF:%Y-%m-%d}")
+    # every figure here scales with the cores DuckDB runs on (docs/benchmarks.md, "Cores")
+    print(f"Machine: {os.cpu_count()} cores, DuckDB threads {threads[0] if threads else '?'}\n")
 
     if "a" in args.parts:
         seg_s, sql_s, members = bench_example(project)
