@@ -111,6 +111,10 @@ def run_both(
     assert a.segments == b.segments
     assert a.customers == b.customers
     assert len(a.segments) > 20  # the demo's rule segments and every family cell
+    if a.traits is not None and a.traits["path"] == "incremental":
+        kept = incremental._current(inc.engine)  # the kept base the run published
+        assert kept is not None
+        assert a.traits["persons"] == inc.engine.count(kept["raw_table"])
     return a
 
 

@@ -546,7 +546,11 @@ def _incremental(
         raw = ibis.union(stay.anti_join(shifting, on), moved, rows)
     else:
         raw = stay.union(rows)
-    state["persons"] = int(raw.count().execute())
+    # the kept rows less the recomputed persons', plus their new rows: a count of the
+    # union itself runs its anti-joins over the million kept rows (0.14 s)
+    replaced = old_raw.semi_join(persons, old_raw.customer_id == persons.person_id)
+    kept_rows = int(old_raw.count().execute())  # a stored table's count: no scan
+    state["persons"] = kept_rows - int(replaced.count().execute()) + int(rows.count().execute())
     found = KeptBase(
         raw=raw,
         path="incremental",
