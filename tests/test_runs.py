@@ -137,7 +137,8 @@ def test_a_crash_mid_run_keeps_the_previous_snapshot(
     assert runs.last_successful_run(engine) == records[1]["run_id"]
 
 
-def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
+def _left_running(engine: Engine) -> None:
+    """The record a process killed during a run leaves: its run still ``running``."""
     runs._record(
         engine,
         {
@@ -152,6 +153,10 @@ def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
             "error": None,
         },
     )
+
+
+def test_a_killed_run_is_marked_interrupted(engine: Engine) -> None:
+    _left_running(engine)
     runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 2))
     assert [r["status"] for r in runs.runs(engine)] == ["succeeded", "interrupted"]
 
@@ -301,20 +306,7 @@ def test_the_next_run_drops_the_work_tables_a_killed_run_left(engine: Engine) ->
     engine.write("kept_table", pa.table({"customer_id": ["1"]}))
     runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 1))
     assert engine.has_table(left)  # no run was interrupted: it may be another's
-    runs._record(
-        engine,
-        {
-            "run_id": "20260101T000000000000",
-            "as_of": datetime(2026, 1, 1),
-            "started_at": datetime(2026, 1, 1),
-            "finished_at": None,
-            "status": "running",
-            "customers": None,
-            "segments": None,
-            "seconds": None,
-            "error": None,
-        },
-    )
+    _left_running(engine)
     runs.run(engine, _evaluation(RUN_MEMBERS[0], CUSTOMERS), now=datetime(2026, 1, 2))
     assert not engine.has_table(left)
     assert engine.has_table("kept_table")
