@@ -347,3 +347,52 @@ def test_a_crash_keeps_the_previous_kept_base_usable(
     assert str(record[-1]["raw_table"]) in left
     assert len(left) == 2
     assert str(record[-1]["ids_table"]) not in left
+
+
+def test_moves_of_several_tables_change_only_their_own_columns() -> None:
+    """The moves of every activity table are one work table: a person moved by one table
+    only keeps the other table's columns as they were, a null included, both in the run's
+    base (``_shifted``) and in the kept table it publishes (the UPDATE)."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from segmint.engine import connect
+
+    engine = connect("duckdb:///:memory:")
+    kept = pa.table(
+        {
+            "customer_id": ["a", "b", "c"],
+            "orders_30d": pa.array([2, 5, None], pa.int64()),
+            "spend_30d": pa.array([Decimal("10.5"), None, Decimal("1")], pa.decimal128(38, 10)),
+            "email_sends_30d": pa.array([None, 3, 4], pa.int64()),
+        }
+    )
+    moves = pa.table(
+        {
+            "_mid": ["a", "b"],
+            "_d_orders_30d": pa.array([-1, None], pa.int64()),
+            "_d_spend_30d": pa.array([Decimal("-0.5"), None], pa.decimal128(38, 10)),
+            "_d_email_sends_30d": pa.array([None, 2], pa.int64()),
+        }
+    )
+    engine.write("kept", kept)
+    engine.write("moves", moves)
+    columns = ["orders_30d", "spend_30d", "email_sends_30d"]
+    expected = {
+        "customer_id": ["a", "b", "c"],
+        "orders_30d": [1, 5, None],
+        "spend_30d": [Decimal("10.0"), None, Decimal("1")],
+        "email_sends_30d": [None, 5, 4],
+    }
+    shifted = incremental._shifted(engine, engine.table("kept"), [("moves", columns)])
+    assert shifted.order_by("customer_id").to_pyarrow().to_pydict() == expected
+    base = incremental.KeptBase(
+        raw=engine.table("kept"), path="incremental", reason="", persons=3, recomputed=0,
+        shifted=2, seconds=0.0, state={}, raw_table="kept", ids_table="", as_of=AS_OF,
+        changed="none", rows="no_rows", shifts=[("moves", columns)],
+    )  # fmt: skip
+    engine.write("none", pa.table({"person_id": pa.array([], pa.string())}))
+    engine.write("no_rows", kept.slice(0, 0))
+    base.publish(engine, "r1")
+    assert engine.table("kept").order_by("customer_id").to_pyarrow().to_pydict() == expected

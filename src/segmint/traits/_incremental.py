@@ -159,7 +159,8 @@ class KeptBase:
             )
             for moves, columns in self.shifts:
                 sets = ", ".join(
-                    f"{_quote(c)} = coalesce({_quote(c)}, 0) + m.{_quote(_delta(c))}"
+                    f"{_quote(c)} = coalesce(coalesce({_quote(c)}, 0) + "
+                    f"m.{_quote(_delta(c))}, {_quote(c)})"
                     for c in columns
                 )
                 raw.execute(
@@ -403,9 +404,14 @@ def _shifts(
     """How every additive windowed column of ``persons`` (no row of theirs changed, none
     on the cut or a non-additive boundary) moves from ``old_cut`` to ``cut``: what their
     rows on a crossed boundary add at ``cut`` minus what they added at ``old_cut`` (exact:
-    counts, and sums taken as decimals).  One work table per activity table, ``(_mid,
-    _d_<column>...)``, and its columns."""
-    out: list[tuple[str, list[str]]] = []
+    counts, and sums taken as decimals).
+
+    One work table ``(_mid, _d_<column>...)`` for every activity table, and its columns:
+    a person's moves of each table are joined into one row, so the kept rows are joined
+    (and updated) once, not once per table (each join built a hash table of the shifted
+    persons' wide rows).  A delta is null where the person had no move in that table:
+    the column keeps its value (a null stays null); it is never null otherwise."""
+    parts: list[tuple[ir.Table, list[str]]] = []
     for table in _tables(engine):
         columns = [
             name
@@ -423,8 +429,19 @@ def _shifts(
         moves = t.group_by(_mid=t.customer_id).agg(
             **{_delta(c): now[c].fill_null(0) - then[c].fill_null(0) for c in columns}
         )
-        out.append((keep(moves).get_name(), columns))
-    return out
+        parts.append((moves, columns))
+    if not parts:
+        return []
+    combined, columns = parts[0]
+    for moves, more in parts[1:]:
+        other = moves.rename(_mid_other="_mid")
+        j = combined.outer_join(other, combined._mid == other._mid_other)
+        combined = j.select(
+            _mid=ibis.coalesce(j._mid, j._mid_other),
+            **{_delta(c): j[_delta(c)] for c in (*columns, *more)},
+        )
+        columns = [*columns, *more]
+    return [(keep(combined).get_name(), columns)]
 
 
 def _shifted(engine: Engine, rows: ir.Table, shifts: list[tuple[str, list[str]]]) -> ir.Table:
@@ -434,10 +451,9 @@ def _shifted(engine: Engine, rows: ir.Table, shifts: list[tuple[str, list[str]]]
     for name, columns in shifts:
         moves = engine.table(name)
         joined = rows.left_join(moves, rows.customer_id == moves._mid)
+        # no move (no row in moves, or none from this column's table): the value as kept
         moved = {
-            c: ibis.ifelse(
-                joined._mid.isnull(), joined[c], joined[c].fill_null(0) + joined[_delta(c)]
-            ).cast(schema[c])
+            c: ibis.coalesce(joined[c].fill_null(0) + joined[_delta(c)], joined[c]).cast(schema[c])
             for c in columns
         }
         rows = joined.select(*(moved.get(c, joined[c]).name(c) for c in schema))
