@@ -209,3 +209,43 @@ def test_replace_with_rolls_back_with_its_unit_and_copies_a_temporary_work_table
     assert eng.table("target").to_pyarrow().to_pydict() == {"id": ["2"]}
     assert eng.has_table(temp)
     assert eng.stored_work_tables() == [work]
+
+
+def test_replace_with_stamps_a_stored_table_without_logging_the_column(tmp_path: Path) -> None:
+    """A constant column is added without writing its values to the write-ahead log (a
+    timestamp default given as a typed literal logged every row), a null one stays null,
+    and the values survive a restart."""
+    from datetime import datetime
+
+    rows = 300_000
+    eng = connect("duckdb:///s.duckdb", base_dir=tmp_path)
+    raw = eng.con.con
+    raw.execute("SET checkpoint_threshold = '10GB'")  # keep the log to measure it
+    work = eng.temp_name("wide")
+    raw.execute(f'CREATE TABLE "{work}" AS SELECT range::VARCHAR AS id FROM range({rows})')
+    raw.execute("CHECKPOINT")
+    wal = tmp_path / "s.duckdb.wal"
+    with eng.transaction():
+        eng.replace_with(
+            "traits",
+            work,
+            constants={
+                "as_of": ibis.literal(datetime(2026, 10, 1, 3, 4, 5), type="timestamp"),
+                "day": ibis.literal(datetime(2026, 10, 1).date(), type="date"),
+                "none": ibis.literal(None, type="int64"),
+            },
+        )
+    logged = wal.stat().st_size if wal.exists() else 0
+    assert logged < 100_000, logged  # 8 bytes a row would be 2.4 MB
+    eng.close()
+    eng = connect("duckdb:///s.duckdb", base_dir=tmp_path)
+    t = eng.table("traits")
+    got = t.aggregate(
+        n=t.count(), as_of=t.as_of.max(), stamps=t.as_of.nunique(), day=t.day.min(),
+        none=t.none.count(),
+    ).to_pyarrow().to_pylist()  # fmt: skip
+    assert got == [
+        {"n": rows, "as_of": datetime(2026, 10, 1, 3, 4, 5), "stamps": 1,
+         "day": datetime(2026, 10, 1).date(), "none": 0}
+    ]  # fmt: skip
+    assert dict(t.schema())["none"] == ibis.dtype("int64")
