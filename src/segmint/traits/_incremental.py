@@ -118,7 +118,7 @@ class KeptBase:
     On the full path ``raw_table`` is a new stored table.  On the incremental path it is
     the kept table, left as it is until :meth:`publish`: ``raw`` reads it without the rows
     of the persons in work table ``changed``, with the windowed columns of others moved by
-    the work tables of ``shifts`` (:func:`_shifts`), plus the new rows in work table
+    the work table of ``shifts`` (:func:`_shifts`), plus the new rows in work table
     ``rows``.
     """
 
@@ -406,11 +406,11 @@ def _shifts(
     rows on a crossed boundary add at ``cut`` minus what they added at ``old_cut`` (exact:
     counts, and sums taken as decimals).
 
-    One work table ``(_mid, _d_<column>...)`` for every activity table, and its columns:
-    a person's moves of each table are joined into one row, so the kept rows are joined
-    (and updated) once, not once per table (each join built a hash table of the shifted
-    persons' wide rows).  A delta is null where the person had no move in that table:
-    the column keeps its value (a null stays null); it is never null otherwise."""
+    One work table ``(_mid, _d_<column>...)`` for all activity tables together, and its
+    columns: a person's moves of each table are joined into one row, so the kept rows are
+    joined (and updated) once, not once per table (each join built a hash table of the
+    shifted persons' wide rows).  A delta is null where the person had no move in that
+    table: the column keeps its value (a null stays null); it is never null otherwise."""
     parts: list[tuple[ir.Table, list[str]]] = []
     for table in _tables(engine):
         columns = [
