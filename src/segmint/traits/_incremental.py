@@ -432,15 +432,21 @@ def _shifts(
         parts.append((moves, columns))
     if not parts:
         return []
-    combined, columns = parts[0]
-    for moves, more in parts[1:]:
-        other = moves.rename(_mid_other="_mid")
-        j = combined.outer_join(other, combined._mid == other._mid_other)
-        combined = j.select(
-            _mid=ibis.coalesce(j._mid, j._mid_other),
-            **{_delta(c): j[_delta(c)] for c in (*columns, *more)},
+    columns = [c for _, more in parts for c in more]
+    types = {_delta(c): moves[_delta(c)].type() for moves, more in parts for c in more}
+    # every table's moves with every delta column (null where not its own), one row per
+    # person: the sum of a column is its one table's delta, or null without a move there
+    aligned = [
+        moves.select(
+            "_mid",
+            **{
+                d: moves[d] if d in moves.columns else ibis.null().cast(t) for d, t in types.items()
+            },
         )
-        columns = [*columns, *more]
+        for moves, _ in parts
+    ]
+    stacked = ibis.union(*aligned) if len(aligned) > 1 else aligned[0]
+    combined = stacked.group_by("_mid").agg(**{d: stacked[d].sum() for d in types})
     return [(keep(combined).get_name(), columns)]
 
 
