@@ -396,3 +396,36 @@ def test_moves_of_several_tables_change_only_their_own_columns() -> None:
     engine.write("no_rows", kept.slice(0, 0))
     base.publish(engine, "r1")
     assert engine.table("kept").order_by("customer_id").to_pyarrow().to_pydict() == expected
+
+
+def test_a_b2b_month_equals_a_full_run(
+    b2b_demo_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the B2B demo every activity table with windowed counts and sums (orders, events,
+    deals, activities) has persons to shift: their moves are stacked into one work table,
+    and the month's incremental run publishes what the full one does."""
+    monkeypatch.setattr(incremental, "MAX_DIRTY_SHARE", 1.0)  # a month touches many
+    projects = []
+    for name in ("inc", "full"):
+        shutil.copytree(b2b_demo_folder, tmp_path / name)
+        projects.append(Project.open(tmp_path / name))
+    inc, full = projects
+    full.config.runs.incremental = False
+    try:
+        service.run(inc, as_of=AS_OF)
+        service.run(full, as_of=AS_OF)
+        found = run_both(inc, full, datetime(2026, 10, 1))
+        assert found.traits is not None
+        assert found.traits["path"] == "incremental", found.traits
+        assert found.traits["shifted"] > 0
+        kept = incremental._current(inc.engine)
+        assert kept is not None
+        shifted_tables = {
+            t
+            for t in incremental._tables(inc.engine)
+            if incremental._windowed(t, inc.config.traits, True)
+        }
+        assert len(shifted_tables) >= 3, shifted_tables
+    finally:
+        for p in projects:
+            p.close()
