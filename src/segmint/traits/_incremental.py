@@ -435,7 +435,8 @@ def _shifts(
     columns = [c for _, more in parts for c in more]
     types = {_delta(c): moves[_delta(c)].type() for moves, more in parts for c in more}
     # every table's moves with every delta column (null where not its own), one row per
-    # person: the sum of a column is its one table's delta, or null without a move there
+    # person: a column has one value, its table's delta, or none without a move there
+    # (``max`` keeps the column's type, where a sum of integers would widen it)
     aligned = [
         moves.select(
             "_mid",
@@ -446,7 +447,7 @@ def _shifts(
         for moves, _ in parts
     ]
     stacked = ibis.union(*aligned) if len(aligned) > 1 else aligned[0]
-    combined = stacked.group_by("_mid").agg(**{d: stacked[d].sum() for d in types})
+    combined = stacked.group_by("_mid").agg(**{d: stacked[d].max() for d in types})
     return [(keep(combined).get_name(), columns)]
 
 
