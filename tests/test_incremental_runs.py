@@ -401,9 +401,9 @@ def test_moves_of_several_tables_change_only_their_own_columns() -> None:
 def test_a_b2b_month_equals_a_full_run(
     b2b_demo_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On the B2B demo every activity table with windowed counts and sums (orders, events,
-    deals, activities) has persons to shift: their moves are stacked into one work table,
-    and the month's incremental run publishes what the full one does."""
+    """On the B2B demo three activity tables have windowed counts and sums (orders, events,
+    deals): their moves are stacked into one work table, and the month's incremental run
+    publishes what the full one does."""
     monkeypatch.setattr(incremental, "MAX_DIRTY_SHARE", 1.0)  # a month touches many
     projects = []
     for name in ("inc", "full"):
