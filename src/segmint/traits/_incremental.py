@@ -407,7 +407,7 @@ def _shifts(
     counts, and sums taken as decimals).
 
     One work table ``(_mid, _d_<column>...)`` for all activity tables together, and its
-    columns: a person's moves of each table are joined into one row, so the kept rows are
+    columns: a person's moves of each table are combined into one row, so the kept rows are
     joined (and updated) once, not once per table (each join built a hash table of the
     shifted persons' wide rows).  A delta is null where the person had no move in that
     table: the column keeps its value (a null stays null); it is never null otherwise."""
@@ -437,16 +437,19 @@ def _shifts(
     # every table's moves with every delta column (null where not its own), one row per
     # person: a column has one value, its table's delta, or none without a move there
     # (``max`` keeps the column's type, where a sum of integers would widen it)
+    if len(parts) == 1:
+        return [(keep(parts[0][0]).get_name(), columns)]
     aligned = [
         moves.select(
             "_mid",
             **{
-                d: moves[d] if d in moves.columns else ibis.null().cast(t) for d, t in types.items()
+                d: moves[d] if d in moves.columns else ibis.null().cast(dtype)
+                for d, dtype in types.items()
             },
         )
         for moves, _ in parts
     ]
-    stacked = ibis.union(*aligned) if len(aligned) > 1 else aligned[0]
+    stacked = ibis.union(*aligned)
     combined = stacked.group_by("_mid").agg(**{d: stacked[d].max() for d in types})
     return [(keep(combined).get_name(), columns)]
 
