@@ -30,3 +30,23 @@ def test_evaluating_segments_does_not_import_scikit_learn_or_scipy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_the_names_for_type_checkers_are_the_lazy_names() -> None:
+    """The ``TYPE_CHECKING`` imports (what mypy and editors see) name exactly the
+    exported names, each from the module ``__getattr__`` imports it from."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(models.__file__).read_text(encoding="utf-8"))
+    guarded = next(
+        node for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    )  # fmt: skip
+    seen = {
+        alias.name: node.module
+        for node in guarded.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert seen == models._EXPORTS

@@ -112,19 +112,16 @@ def sizes(members: Mapping[str, ir.Table], changes: ir.Table) -> ir.Table:
     a family cell's is a filter of one column of the base), not the 7.1M memberships of
     all segments stacked and grouped again, as at a million customers.
     """
-    segments = list(members)
+    names = ibis.memtable({"segment": list(members)}, schema=ibis.schema({"segment": "string"}))
     counts = [
         m.aggregate(segment=ibis.literal(name, type="string"), size=m.count())
         for name, m in members.items()
     ]
-    size = ibis.union(*counts) if len(counts) > 1 else counts[0] if counts else None
+    size = ibis.union(*counts) if counts else names.mutate(size=ibis.literal(0, type="int64"))
     moved = changes.group_by("segment").aggregate(
         entered=(changes.change == "entered").sum(),
         exited=(changes.change == "exited").sum(),
     )
-    names = ibis.memtable({"segment": segments}, schema=ibis.schema({"segment": "string"}))
-    if size is None:
-        size = names.mutate(size=ibis.literal(0, type="int64"))
     joined = names.left_join(size, "segment").left_join(moved, "segment")
     return joined.select(
         segment=names.segment,

@@ -434,11 +434,11 @@ def _shifts(
         return []
     columns = [c for _, more in parts for c in more]
     types = {_delta(c): moves[_delta(c)].type() for moves, more in parts for c in more}
+    if len(parts) == 1:
+        return [(keep(parts[0][0]).get_name(), columns)]
     # every table's moves with every delta column (null where not its own), one row per
     # person: a column has one value, its table's delta, or none without a move there
     # (``max`` keeps the column's type, where a sum of integers would widen it)
-    if len(parts) == 1:
-        return [(keep(parts[0][0]).get_name(), columns)]
     aligned = [
         moves.select(
             "_mid",
